@@ -1,0 +1,309 @@
+"""Ingest one raw log file into the lake: parse, validate, pseudonymise, enrich, write.
+
+One file is the unit of ingest. Lines stream from `reader` into a scratch DuckDB
+database (bounded memory, spills to disk), the SQL in `sql/ingest/` does the parsing and
+checks, and the results are published with renames, then recorded in the manifest. For
+every file, lines read = rows written + rows quarantined, or the file is not published.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from transforms import manifest
+from transforms.enrich import Reference
+from transforms.lake import (
+    QUARANTINE_DIR,
+    configure,
+    new_tmp_dir,
+    partition_dir,
+    publish,
+    read_sql,
+    safe_name,
+)
+from transforms.pseudonymise import PseudonymKey
+from transforms.reader import LINE_SCHEMA, ReadStats, read_lines
+
+SOURCES = {"proconnect": "auth_events", "app": "app_events"}
+GROUP_BYTES = 64 << 20
+DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+APP_FIELDS = [
+    "ts", "event_id", "event_type", "outcome", "actor_user_id", "actor_org_siret",
+    "app_session_id", "src_ip", "request_id", "http_method", "url_route", "http_status",
+    "bytes_out", "duration_ms", "actor_pc_sub", "actor_email", "actor_org_type", "actor_roles",
+    "auth_acr", "auth_amr", "auth_time", "user_agent", "device_id", "beneficiary_id",
+    "beneficiary_count", "record_type", "contains_nir", "in_portfolio", "search_params",
+    "export_format", "rows_exported", "target_user_id", "target_email", "target_roles",
+    "target_org_siret",
+]  # fmt: skip
+PROCONNECT_FIELDS = [
+    "levelNumber", "level", "time", "pid", "hostname", "msg", "event", "step", "code", "ip",
+    "forwardedFor", "userAgent", "method", "path", "requestId", "sessionId", "browsingSessionId",
+    "interactionId", "spId", "spName", "spEssentialAcr", "spSiretHint", "idpId", "idpName",
+    "idpLabel", "idpAcr", "idpAmr", "spAmr", "idpEmail", "idpEmailFqdn", "idpLoginHint", "idpSub",
+    "idpSiret", "interactionAcr", "spSub", "spSiret", "category", "logId", "source", "accountId",
+    "reusesActiveSession", "deviceTrusted", "deviceIsSuspicious", "deviceKnown",
+    "deviceNewIdentity", "deviceAccountCount",
+]  # fmt: skip
+KNOWN_FIELDS = {"app": APP_FIELDS, "proconnect": PROCONNECT_FIELDS}
+
+
+class IngestError(RuntimeError):
+    """A file could not be ingested; nothing of it was published."""
+
+
+@dataclass
+class IngestOptions:
+    lake: Path
+    key: PseudonymKey
+    reference: Reference
+    memory_limit: str = "2GB"
+    threads: int = 0
+    max_line_bytes: int = 1 << 20
+    max_clock_skew_days: int = 2
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file; the CLI and the run summary print these."""
+
+    path: str
+    source_file: str
+    source_kind: str
+    status: str  # ingested | replaced | skipped
+    sha256: str = ""
+    lines_read: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    event_dates: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+
+
+def detect_source(path: Path) -> str:
+    """`proconnect` or `app`, from the file name, else from the first line's fields."""
+    name = path.name.lower()
+    for kind in SOURCES:
+        if name.startswith(kind):
+            return kind
+    from transforms.reader import ReadStats as _Stats
+
+    for batch in read_lines(path, _Stats()):
+        for line in batch.column("line").to_pylist():
+            try:
+                record = json.loads(line)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(record, dict) and "event_type" in record and "ts" in record:
+                return "app"
+            if isinstance(record, dict) and "time" in record and ("event" in record or "level" in record):
+                return "proconnect"
+        break
+    raise IngestError(
+        f"{path.name}: cannot tell whether this is a ProConnect or an app log; "
+        "name it proconnect-*.jsonl / app-*.jsonl or pass --source"
+    )
+
+
+def _prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Read ahead in a thread so file reading overlaps DuckDB's parsing."""
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+
+    def pump() -> None:
+        try:
+            for item in items:
+                box.put(item)
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put(exc)
+        box.put(done)
+
+    threading.Thread(target=pump, daemon=True).start()
+    while (item := box.get()) is not done:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def _groups(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """Batches gathered into tables of about GROUP_BYTES, which DuckDB scans in parallel."""
+    pending: list[pa.RecordBatch] = []
+    size = 0
+    for batch in batches:
+        pending.append(batch)
+        size += batch.nbytes
+        if size >= GROUP_BYTES:
+            yield pa.Table.from_batches(pending, schema=LINE_SCHEMA)
+            pending, size = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending, schema=LINE_SCHEMA)
+
+
+def _file_day(name: str) -> date | None:
+    match = DATE_IN_NAME.search(name)
+    if not match:
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def _stage(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: IngestOptions, stats: ReadStats) -> None:
+    """Stream the file's lines through the staging SQL into the `staged` table."""
+    ipad, opad = opts.key.pads()
+    conn.execute("create temp table _key as select $ipad::blob as ipad, $opad::blob as opad",
+                 {"ipad": ipad, "opad": opad})
+    conn.execute(read_sql("ingest/macros.sql"))
+    stage_sql = read_sql(f"ingest/stage_{kind}.sql")
+    params = {
+        "known": KNOWN_FIELDS[kind],
+        "file_day": _file_day(path.name),
+        "skew_days": opts.max_clock_skew_days,
+        "now": datetime.now(UTC).replace(tzinfo=None),
+    }
+    created = False
+    for lines in _groups(_prefetch(read_lines(path, stats, opts.max_line_bytes))):
+        conn.register("lines", lines)
+        verb = "insert into staged " if created else "create table staged as "
+        conn.execute(verb + stage_sql, params)
+        conn.unregister("lines")
+        created = True
+    if not created:  # an empty file: no lines, an empty table of the right shape
+        conn.register("lines", pa.Table.from_batches([], schema=LINE_SCHEMA))
+        conn.execute("create table staged as " + stage_sql, params)
+        conn.unregister("lines")
+
+
+def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, source_file: str,
+                   tmp: Path, opts: IngestOptions) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Write the good rows per day, sorted by time, and the quarantine, into `tmp`."""
+    ips = [row[0] for row in conn.execute(
+        "select distinct src_ip from staged where reject_reason is null and src_ip is not null"
+    ).fetchall()]
+    ip_info = opts.reference.lookup(sorted(ips))
+    conn.register("ip_info", ip_info)
+    conn.execute("create temp table _run as select $source_file as source_file", {"source_file": source_file})
+    conn.execute(read_sql("ingest/checked_rows.sql"))
+    days = [str(row[0]) for row in conn.execute(
+        "select distinct event_date from lake_rows order by 1").fetchall()]
+    moves: list[tuple[Path, Path]] = []
+    for day in days:
+        staged_file = tmp / table / f"{day}.parquet"
+        staged_file.parent.mkdir(parents=True, exist_ok=True)
+        conn.execute(
+            f"copy (select * exclude (event_date) from lake_rows where event_date = '{day}' "
+            f"order by event_time, source_line) to '{staged_file}' (format parquet, compression zstd)"
+        )
+        moves.append((staged_file, partition_dir(opts.lake, table, day) / f"{file_id}.parquet"))
+    quarantined = conn.execute("select count(*) from quarantine_rows").fetchone()[0]
+    if quarantined:
+        staged_file = tmp / "quarantine.parquet"
+        conn.execute(f"copy (select * from quarantine_rows order by source_line) to '{staged_file}' "
+                     "(format parquet, compression zstd)")
+        moves.append((staged_file, opts.lake / QUARANTINE_DIR / f"{file_id}.parquet"))
+    return moves, days
+
+
+def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
+    """Ingest one file; publish only when every line is accounted for."""
+    started = time.monotonic()
+    path = Path(path)
+    source_file = safe_name(path.name)
+    file_id = source_file
+    table = SOURCES[kind]
+    result = FileResult(path=str(path), source_file=source_file, source_kind=kind, status="ingested")
+    tmp = new_tmp_dir(opts.lake)
+    try:
+        conn = duckdb.connect(str(tmp / "stage.duckdb"))
+        configure(conn, opts.memory_limit, opts.threads, tmp / "spill")
+        stats = ReadStats()
+        _stage(conn, path, kind, opts, stats)
+        result.sha256 = stats.sha256
+        result.warnings = list(stats.warnings)
+        same = manifest.find_by_hash(opts.lake, stats.sha256)
+        if same is not None:
+            conn.close()
+            result.status = "skipped"
+            result.lines_read = same.lines_read
+            result.rows_written = same.rows_written
+            result.rows_quarantined = same.rows_quarantined
+            result.event_dates = same.event_dates
+            result.message = f"already ingested as {same.source_file}: nothing changed"
+            return result
+        moves, days = _write_outputs(conn, table, file_id, source_file, tmp, opts)
+        written, quarantined, first, last = conn.execute(
+            "select count(*) filter (where reject_reason is null), count(*) filter (where reject_reason is not null), "
+            "min(event_time) filter (where reject_reason is null), max(event_time) filter (where reject_reason is null) "
+            "from checked_rows"
+        ).fetchone()
+        conn.close()
+        if stats.lines != written + quarantined:
+            raise IngestError(f"{path.name}: {stats.lines} lines read but {written} written + "
+                              f"{quarantined} quarantined; nothing was published")
+        previous = [e for e in manifest.find_by_name(opts.lake, source_file) if e.sha256 != stats.sha256]
+        entry = manifest.ManifestEntry(
+            sha256=stats.sha256, source_file=source_file, source_kind=kind,
+            size_bytes=path.stat().st_size, lines_read=stats.lines, rows_written=written,
+            rows_quarantined=quarantined,
+            first_event_time=first.isoformat() if first else None,
+            last_event_time=last.isoformat() if last else None,
+            event_dates=days, warnings=result.warnings,
+            outputs=[str(final.relative_to(opts.lake)) for _, final in moves],
+            reference_missing=list(opts.reference.missing),
+            replaces_sha256=previous[-1].sha256 if previous else None,
+        )
+        _commit(opts.lake, moves, entry, previous)
+        result.status = "replaced" if previous else "ingested"
+        if previous:
+            result.message = f"replaces an earlier version of {source_file}"
+        result.lines_read, result.rows_written, result.rows_quarantined = stats.lines, written, quarantined
+        result.event_dates = days
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        result.seconds = round(time.monotonic() - started, 3)
+
+
+def _commit(lake: Path, moves: list[tuple[Path, Path]], entry: manifest.ManifestEntry,
+            previous: list[manifest.ManifestEntry]) -> None:
+    """Publish outputs, drop what an earlier version of the file left, then record it."""
+    for staged_file, final in moves:
+        publish(staged_file, final)
+    kept = {str(final.relative_to(lake)) for _, final in moves}
+    for old in previous:
+        for output in old.outputs:
+            if output not in kept:
+                (lake / output).unlink(missing_ok=True)
+    manifest.save(lake, entry)
+    for old in previous:
+        manifest.remove(lake, old.sha256)
+
+
+def ingest_files(paths: Iterable[Path], opts: IngestOptions, source: str = "auto",
+                 on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    """Ingest files one by one (sorted by name, so days arrive in order)."""
+    results = []
+    for path in sorted((Path(p) for p in paths), key=lambda p: p.name):
+        kind = detect_source(path) if source == "auto" else source
+        if kind not in SOURCES:
+            raise IngestError(f"unknown source {kind!r}; expected auto, proconnect or app")
+        result = ingest_file(path, kind, opts)
+        results.append(result)
+        if on_file is not None:
+            on_file(result)
+    return results

@@ -1,0 +1,122 @@
+"""The lake's layout, its atomic writes, its lock and the analyst's DuckDB connection.
+
+Why here: every step writes or reads the same folders; keeping the layout, the
+write-then-rename rule and the lock in one module keeps them consistent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+EVENT_TABLES = ("auth_events", "app_events")
+TMP_DIR = ".tmp"
+MANIFEST_DIR = "_manifest"
+QUARANTINE_DIR = "quarantine"
+LOCK_FILE = ".lock"
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+class LakeBusyError(RuntimeError):
+    """Another Vigie run holds the lake's lock."""
+
+
+def private_dir(path: Path) -> Path:
+    """Create a folder readable by its owner only (the lake holds who read whose file)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot climb out of its folder (no separators, no leading dots)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name).lstrip(".")
+    return cleaned or "unnamed"
+
+
+def partition_dir(lake: Path, table: str, event_date: str) -> Path:
+    return lake / table / f"event_date={event_date}"
+
+
+def new_tmp_dir(lake: Path) -> Path:
+    """A private scratch folder inside the lake (same filesystem, so renames are atomic)."""
+    return private_dir(lake / TMP_DIR / uuid.uuid4().hex)
+
+
+def clean_stale_tmp(lake: Path) -> None:
+    """Remove scratch folders of runs that died; only called while holding the lock."""
+    shutil.rmtree(lake / TMP_DIR, ignore_errors=True)
+
+
+def write_json_atomic(path: Path, payload: object) -> None:
+    """Write JSON through a temporary sibling and a rename: readers see old or new, never half."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=1, sort_keys=True, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def publish(tmp_file: Path, final: Path) -> None:
+    """Move a finished file into the lake in one rename."""
+    private_dir(final.parent)
+    os.chmod(tmp_file, 0o600)
+    os.replace(tmp_file, final)
+
+
+@contextlib.contextmanager
+def lake_lock(lake: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the lake's exclusive lock; wait up to `wait_seconds`, then stop with a clear error."""
+    private_dir(lake)
+    fd = os.open(lake / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+                    raise LakeBusyError(
+                        f"the lake {lake} is in use by {holder}; wait for it to finish "
+                        "(or pass a longer wait) and run again"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"vigie pid {os.getpid()}".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def read_sql(relative: str) -> str:
+    """The text of a file under sql/ (queries live in .sql files, not in Python strings)."""
+    return (SQL_DIR / relative).read_text(encoding="utf-8")
+
+
+def configure(conn: duckdb.DuckDBPyConnection, memory_limit: str, threads: int, spill: Path | None) -> None:
+    """Session settings every Vigie connection shares: UTC, bounded memory, spill folder."""
+    conn.execute("set TimeZone = 'UTC'")
+    conn.execute(f"set memory_limit = '{memory_limit}'")
+    if threads:
+        conn.execute(f"set threads = {int(threads)}")
+    if spill is not None:
+        conn.execute(f"set temp_directory = '{spill}'")

@@ -1,0 +1,58 @@
+"""Vigie's settings: one pydantic-settings class, read from `vigie.toml` and `VIGIE_*`.
+
+Why one class: every step (ingest, detect, report, the CLI and the flows) must agree on
+where the inbox, the lake and the reports live, and an operator sets them in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _toml_file() -> Path:
+    return Path(os.environ.get("VIGIE_CONFIG", "vigie.toml"))
+
+
+class Settings(BaseSettings):
+    """Paths and knobs; every field can be set as `VIGIE_<NAME>` or in `vigie.toml`."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIE_", extra="ignore")
+
+    inbox: Path = Field(Path("inbox"), description="Folder of raw .jsonl[.gz] files")
+    lake: Path = Field(Path("lake"), description="Root of the Parquet lake")
+    reports: Path = Field(Path("reports"), description="Where daily reports are written")
+    reference: Path = Field(Path("reference"), description="GeoLite2 CSVs, network_tags.csv, orgs.csv")
+    state: Path = Field(Path(".vigie"), description="Local state: temp files, demo key, locks")
+    pseudonym_key_file: Path | None = Field(None, description="File holding the HMAC key")
+    pseudonym_key: str | None = Field(None, description="HMAC key (prefer the key file)")
+    lang: str = Field("fr", description="Report language: fr or en")
+    timezone: str = Field("Europe/Paris", description="Local time of the monitored services")
+    nightly_cron: str = Field("30 2 * * *", description="Cron of the nightly deployment")
+    duckdb_memory_limit: str = Field("2GB", description="DuckDB memory cap per process")
+    duckdb_threads: int = Field(0, description="DuckDB threads (0: all cores)")
+    max_line_bytes: int = Field(1 << 20, description="Longer input lines are quarantined")
+    max_clock_skew_days: int = Field(
+        2, description="Events this far from the file's dated day are quarantined"
+    )
+    quarantine_retention_days: int = Field(90, description="Quarantined raw lines kept this long")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_file())
+        return (init_settings, env_settings, toml, file_secret_settings)
