@@ -127,8 +127,8 @@ select
     j.auth_acr as auth_acr,
     auth_amr,
     auth_time,
-    (j.auth_acr in ('eidas2', 'eidas3') or j.auth_acr like '%-mfa'
-        or list_has_any(coalesce(auth_amr, []), ['mfa', 'totp', 'otp', 'pop'])) as is_mfa,
+    coalesce(j.auth_acr in ('eidas2', 'eidas3') or j.auth_acr like '%-mfa'
+        or list_has_any(coalesce(auth_amr, []), ['mfa', 'totp', 'otp', 'pop']), false) as is_mfa,
     pseudonym(k.ipad, k.opad, upper(trim(j.beneficiary_id))) as beneficiary_ref,
     beneficiary_count,
     j.record_type as record_type,

@@ -140,9 +140,9 @@ select
     sp_amr,
     j.interactionAcr as interaction_acr,
     coalesce(j.interactionAcr, j.idpAcr) as acr,
-    (coalesce(j.interactionAcr, j.idpAcr) in ('eidas2', 'eidas3')
+    coalesce(coalesce(j.interactionAcr, j.idpAcr) in ('eidas2', 'eidas3')
         or coalesce(j.interactionAcr, j.idpAcr) like '%-mfa'
-        or list_has_any(list_concat(coalesce(idp_amr, []), coalesce(sp_amr, [])), ['mfa', 'totp', 'otp', 'pop']))
+        or list_has_any(list_concat(coalesce(idp_amr, []), coalesce(sp_amr, [])), ['mfa', 'totp', 'otp', 'pop']), false)
         as is_mfa,
     reuses_active_session,
     device_trusted,

@@ -1,0 +1,70 @@
+"""One DuckDB connection with the whole lake defined as views.
+
+Why one function: detections, reports, `vigie query`, `vigie shell`, the stock DuckDB CLI
+(via a generated init file) and analysts' own Python all see the same tables with the
+same names. Base tables come from the lake's folders; every `sql/views/*.sql` file then
+builds on them, in file-name order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from transforms.lake import SQL_DIR, configure
+
+# Lake folders read as tables; hive partitions come back as DATE, not as integers.
+PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily")
+FLAT_TABLES = ("quarantine", "incidents")
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def base_view_sql(lake: Path, table: str) -> str | None:
+    """The statement defining one base view, or None when the lake has no file for it yet."""
+    if table in PARTITIONED_TABLES:
+        if not any((lake / table).glob("event_date=*/*.parquet")):
+            return None
+        glob = _quote(lake / table / "event_date=*" / "*.parquet")
+        return (f"create or replace view {table} as select * from read_parquet('{glob}', "
+                "hive_partitioning = true, hive_types = {'event_date': DATE}, union_by_name = true)")
+    if not any((lake / table).glob("*.parquet")):
+        return None
+    glob = _quote(lake / table / "*.parquet")
+    return f"create or replace view {table} as select * from read_parquet('{glob}', union_by_name = true)"
+
+
+def define_views(conn: duckdb.DuckDBPyConnection, lake: Path) -> list[str]:
+    """Define every view on `conn`; return the statements (for the stock CLI's init file)."""
+    statements = []
+    for table in (*PARTITIONED_TABLES, *FLAT_TABLES):
+        statement = base_view_sql(lake, table)
+        if statement is None:  # an empty lake still has every table, with its columns
+            schema_file = SQL_DIR / "schemas" / f"{table}.sql"
+            if not schema_file.exists():
+                continue
+            statement = schema_file.read_text(encoding="utf-8")
+        conn.execute(statement)
+        statements.append(statement)
+    manifest_glob = _quote(lake / "_manifest" / "*.json")
+    if any((lake / "_manifest").glob("*.json")):
+        statement = (f"create or replace view ingest_manifest as select * from read_json('{manifest_glob}', "
+                     "format = 'auto', union_by_name = true)")
+        conn.execute(statement)
+        statements.append(statement)
+    for view_file in sorted((SQL_DIR / "views").glob("*.sql")):
+        text = view_file.read_text(encoding="utf-8")
+        conn.execute(text)
+        statements.append(text)
+    return statements
+
+
+def connect(lake: Path, memory_limit: str = "2GB", threads: int = 0) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection over the lake, every view defined."""
+    conn = duckdb.connect()
+    configure(conn, memory_limit, threads, None)
+    define_views(conn, Path(lake).resolve())
+    return conn
