@@ -1,0 +1,42 @@
+"""Turn settings into what the steps need: the pseudonym key and ingest options.
+
+Why apart from settings: loading the key and the reference data does I/O and can fail
+with a message meant for the operator; the settings class itself stays declarative.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from transforms.enrich import load_reference
+from transforms.ingest import IngestOptions
+from transforms.pseudonymise import PseudonymKey, ensure_demo_key, load_key
+from transforms.settings import Settings
+
+log = logging.getLogger("vigie")
+
+
+def demo_mode() -> bool:
+    """`make demo` sets VIGIE_DEMO=1: a local demo key is created when none is configured."""
+    return os.environ.get("VIGIE_DEMO", "") == "1"
+
+
+def pseudonym_key(settings: Settings) -> PseudonymKey:
+    if settings.pseudonym_key_file is None and not settings.pseudonym_key and demo_mode():
+        path = ensure_demo_key(settings.state)
+        log.warning("demo mode: using the local demo pseudonym key %s (not for production)", path)
+        return load_key(path, None)
+    return load_key(settings.pseudonym_key_file, settings.pseudonym_key)
+
+
+def ingest_options(settings: Settings) -> IngestOptions:
+    return IngestOptions(
+        lake=settings.lake,
+        key=pseudonym_key(settings),
+        reference=load_reference(settings.reference),
+        memory_limit=settings.duckdb_memory_limit,
+        threads=settings.duckdb_threads,
+        max_line_bytes=settings.max_line_bytes,
+        max_clock_skew_days=settings.max_clock_skew_days,
+    )
