@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
 from flows.progress import emit
 from transforms.config import ingest_options
 from transforms.ingest import FileResult, IngestOptions, detect_source, ingest_file

@@ -34,10 +34,12 @@ from transforms.lake import (
     safe_name,
 )
 from transforms.pseudonymise import PseudonymKey
+from transforms.quarantine import write_quarantine
 from transforms.reader import LINE_SCHEMA, ReadStats, read_lines
 
 SOURCES = {"proconnect": "auth_events", "app": "app_events"}
 GROUP_BYTES = 64 << 20
+PARQUET_OPTIONS = "(format parquet, compression zstd)"
 DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 APP_FIELDS = [
@@ -205,16 +207,11 @@ def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, so
     for day in days:
         staged_file = tmp / table / f"{day}.parquet"
         staged_file.parent.mkdir(parents=True, exist_ok=True)
-        conn.execute(
-            f"copy (select * exclude (event_date) from lake_rows where event_date = '{day}' "
-            f"order by event_time, source_line) to '{staged_file}' (format parquet, compression zstd)"
-        )
+        conn.execute(f"create or replace temp view day_rows as select * from lake_rows where event_date = '{day}'")
+        conn.execute(f"copy ({read_sql('ingest/day_rows_sorted.sql')}) to '{staged_file}' {PARQUET_OPTIONS}")
         moves.append((staged_file, partition_dir(opts.lake, table, day) / f"{file_id}.parquet"))
-    quarantined = conn.execute("select count(*) from quarantine_rows").fetchone()[0]
-    if quarantined:
-        staged_file = tmp / "quarantine.parquet"
-        conn.execute(f"copy (select * from quarantine_rows order by source_line) to '{staged_file}' "
-                     "(format parquet, compression zstd)")
+    staged_file = tmp / "quarantine.parquet"
+    if write_quarantine(conn, staged_file, opts.key):
         moves.append((staged_file, opts.lake / QUARANTINE_DIR / f"{file_id}.parquet"))
     return moves, days
 
@@ -246,11 +243,7 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
             result.message = f"already ingested as {same.source_file}: nothing changed"
             return result
         moves, days = _write_outputs(conn, table, file_id, source_file, tmp, opts)
-        written, quarantined, first, last = conn.execute(
-            "select count(*) filter (where reject_reason is null), count(*) filter (where reject_reason is not null), "
-            "min(event_time) filter (where reject_reason is null), max(event_time) filter (where reject_reason is null) "
-            "from checked_rows"
-        ).fetchone()
+        written, quarantined, first, last = conn.execute(read_sql("ingest/file_counts.sql")).fetchone()
         conn.close()
         if stats.lines != written + quarantined:
             raise IngestError(f"{path.name}: {stats.lines} lines read but {written} written + "

@@ -1,0 +1,37 @@
+-- ProConnect logins, one row per authorisation flow (interaction): a full login (the browser came
+-- back from the IdP: IDP_CALLEDBACK, where sessionId is regenerated) or an SSO reuse of an existing
+-- session (FC_SSO_INITIATED, no IdP round trip). Back-channel calls carry the SP's ip, not the
+-- user's, and are left out of the network columns.
+create or replace view pc_logins as
+with front as (
+    select *, net_key(src_asn, src_prefix, src_ip) as net, ua_key(user_agent) as ua_key
+    from auth_events
+    where event_name is not null and not is_back_channel
+),
+flows as (
+    select
+        coalesce(interaction_id, session_id, event_uid) as login_id,
+        min(event_time) as started_at,
+        max(event_time) filter (where event_name = 'FC_VERIFIED') as verified_at,
+        any_value(user_sub) filter (where user_sub is not null) as user_sub,
+        any_value(browsing_session_id) filter (where browsing_session_id is not null) as browsing_session_id,
+        -- the session id after IDP_CALLEDBACK (full login) or the reused one (SSO)
+        arg_max(session_id, event_time) filter (where session_id is not null) as session_id,
+        arg_min(session_id, event_time) filter (where session_id is not null) as initial_session_id,
+        bool_or(event_name = 'IDP_CALLEDBACK') as full_login,
+        bool_or(event_name = 'FC_SSO_INITIATED') as sso,
+        bool_or(event_name = 'FC_VERIFIED') as verified,
+        arg_max(src_ip, event_time) as src_ip,
+        arg_max(src_asn, event_time) as src_asn,
+        arg_max(src_prefix, event_time) as src_prefix,
+        arg_max(net, event_time) as net,
+        arg_max(src_net_tag, event_time) as src_net_tag,
+        arg_max(user_agent, event_time) as user_agent,
+        arg_max(ua_key, event_time) as ua_key,
+        any_value(acr) filter (where acr is not null) as acr,
+        bool_or(is_mfa) as is_mfa,
+        list(event_uid order by event_time) as event_uids
+    from front
+    group by 1
+)
+select * from flows;

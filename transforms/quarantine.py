@@ -1,0 +1,64 @@
+"""The quarantine: rejected lines with their file, line number and reason.
+
+Why masked: a rejected line is still a real log line, with job seekers' identifiers and
+agents' e-mails in it, and the lake must never hold them in clear. The quarantine keeps
+the line with those values replaced by the same keyed pseudonyms ingest uses, so an
+analyst can see what was wrong and still link it; the exact original bytes stay in the
+source file, which `source_file` + `source_line` point to.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from transforms.pseudonymise import PseudonymKey, email_pseudonym, pseudonym
+
+PERSONAL_FIELDS = ("beneficiary_id", "actor_email", "target_email", "idpEmail", "idpLoginHint")
+# "field": "value" — also a value cut short by a truncated line (no closing quote)
+_FIELD = re.compile('("(?:' + "|".join(PERSONAL_FIELDS) + r')"\s*:\s*")((?:[^"\\]|\\.)*)')
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_SEARCH = re.compile(r'("search_params"\s*:\s*)(\{[^{}]*\}?)')
+_SEARCH_VALUE = re.compile(r'(:\s*")((?:[^"\\]|\\.)*)')
+
+
+def mask_raw_line(text: str | None, key: PseudonymKey) -> str | None:
+    """The line with personal values replaced by their pseudonyms (domains kept in clear)."""
+    if text is None:
+        return None
+
+    def field(match: re.Match) -> str:
+        value = match.group(2)
+        masked = email_pseudonym(key, value) if "@" in value else pseudonym(key, value.strip().upper())
+        return match.group(1) + masked
+
+    def search(match: re.Match) -> str:
+        return match.group(1) + _SEARCH_VALUE.sub(lambda m: m.group(1) + pseudonym(key, m.group(2)), match.group(2))
+
+    text = _FIELD.sub(field, text)
+    text = _SEARCH.sub(search, text)
+    return _EMAIL.sub(lambda m: email_pseudonym(key, m.group(0)), text)
+
+
+def write_quarantine(conn: duckdb.DuckDBPyConnection, target: Path, key: PseudonymKey) -> int:
+    """Stream `quarantine_rows` to `target`, masking each raw line; return the row count."""
+    reader = conn.sql("select * from quarantine_rows order by source_line").to_arrow_reader(65_536)
+    writer = None
+    count = 0
+    try:
+        for batch in reader:
+            raw = batch.column("raw_line").to_pylist()
+            masked = pa.array([mask_raw_line(text, key) for text in raw], pa.string())
+            batch = batch.set_column(batch.schema.get_field_index("raw_line"), "raw_line", masked)
+            if writer is None:
+                writer = pq.ParquetWriter(target, batch.schema, compression="zstd")
+            writer.write_batch(batch)
+            count += batch.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    return count
