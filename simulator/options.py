@@ -1,0 +1,135 @@
+"""Every knob of the world, with defaults taken from spec/scenarios.md.
+
+Why dataclasses: `simulate(**options)` and the CLI accept plain dicts, and the options are
+written back into labels/world.json so any world can be regenerated exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import date
+
+Range = tuple[float, float]
+
+
+@dataclass
+class InfostealerOptions:
+    """Kairos 2025: a small training body's stolen password, mass extraction for weeks."""
+
+    enabled: bool = True
+    views_per_day: Range = (5000, 20000)
+    pacing_ms: Range = (100, 500)
+    duration_days: Range = (21, 42)
+    out_of_portfolio: float = 0.97
+    network: str = "random"  # foreign_vps | fr_hosting | residential_proxy | random
+    start_day: int | None = None
+
+
+@dataclass
+class CookieReplayOptions:
+    """A live session replayed from a second machine, interleaved with its owner."""
+
+    enabled: bool = True
+    views: Range = (400, 2500)
+    pacing_ms: Range = (800, 4000)
+    network: str = "random"
+    start_day: int | None = None
+
+
+@dataclass
+class AccountManagerOptions:
+    """Missions Locales 2025: an RGC creates two accounts that pull structure-wide data."""
+
+    enabled: bool = True
+    created_accounts: int = 2
+    views_per_day: Range = (40000, 120000)
+    duration_days: Range = (7, 21)
+    nir_share: float = 0.35
+    login_hours: Range = (21.0, 23.5)
+    network: str = "random"
+    start_day: int | None = None
+
+
+@dataclass
+class AbusedAdvisorOptions:
+    """Cap emploi 2024: several advisor accounts query far beyond their portfolio off-hours."""
+
+    enabled: bool = True
+    accounts: Range = (3, 6)
+    views_per_session: Range = (800, 3000)
+    pacing_ms: Range = (900, 2500)
+    duration_days: Range = (10, 20)
+    network: str = "residential_proxy"
+    start_day: int | None = None
+
+
+@dataclass
+class LowSlowOptions:
+    """One account that stays under any fixed daily threshold, all out of portfolio."""
+
+    enabled: bool = True
+    views_per_day: Range = (300, 600)
+    duration_days: Range = (21, 35)
+    network: str = "residential_proxy"
+    start_day: int | None = None
+
+
+@dataclass
+class TrapOptions:
+    heavy_user_share: float = 0.03
+    month_end_exports: bool = True
+    campaign_days: int = 1
+    vpn_org_share: float = 0.12
+    mobile_share: float = 0.08
+    ipv6_share: float = 0.35
+    laptop_moves_per_day: float = 0.01
+    auto_updates_per_day: float = 0.015
+    travel_per_day: float = 0.004
+    onboarding_accounts: Range = (10, 30)
+    service_accounts: int | None = None  # default: max(2, agents // 400)
+
+
+@dataclass
+class DirtOptions:
+    """Realistic damage; every instance is recorded in labels/world.json."""
+
+    enabled: bool = True
+    rate: float = 2e-5  # per line, for missing-field and duplicated lines
+    truncated_files: int = 1
+
+
+@dataclass
+class SimulationOptions:
+    cutover: date | None = None  # legacy ProConnect format before; default: mid-period
+    mfa_share: Range = (0.25, 0.6)  # share of accounts with MFA at start and end
+    technical_line_rate: float = 0.003
+    offset_share: float = 0.3  # app lines written with a +01:00/+02:00 offset instead of Z
+    gzip_level: int = 6
+    infostealer: InfostealerOptions = field(default_factory=InfostealerOptions)
+    cookie_replay: CookieReplayOptions = field(default_factory=CookieReplayOptions)
+    account_manager: AccountManagerOptions = field(default_factory=AccountManagerOptions)
+    abused_advisors: AbusedAdvisorOptions = field(default_factory=AbusedAdvisorOptions)
+    low_and_slow: LowSlowOptions = field(default_factory=LowSlowOptions)
+    traps: TrapOptions = field(default_factory=TrapOptions)
+    dirt: DirtOptions = field(default_factory=DirtOptions)
+
+    @classmethod
+    def from_kwargs(cls, **kw) -> SimulationOptions:
+        """Build from keyword options; nested groups may be dataclasses or dicts."""
+        opts = cls()
+        names = {f.name for f in fields(cls)}
+        for key, value in kw.items():
+            if key not in names:
+                raise TypeError(f"unknown simulation option {key!r}")
+            current = getattr(opts, key)
+            if is_dataclass(current) and isinstance(value, dict):
+                value = type(current)(**{**asdict(current), **value})
+            if key == "cutover" and isinstance(value, str):
+                value = date.fromisoformat(value)
+            setattr(opts, key, value)
+        return opts
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["cutover"] = self.cutover.isoformat() if self.cutover else None
+        return data
