@@ -16,7 +16,7 @@ from transforms.lake import SQL_DIR, configure
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
 PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily")
-FLAT_TABLES = ("quarantine", "incidents")
+FLAT_TABLES = ("quarantine", "incidents", "incident_beneficiaries")
 
 
 def _quote(path: Path) -> str:
@@ -42,6 +42,10 @@ def define_views(conn: duckdb.DuckDBPyConnection, lake: Path) -> list[str]:
     statements = []
     for table in (*PARTITIONED_TABLES, *FLAT_TABLES):
         statement = base_view_sql(lake, table)
+        if statement is not None and conn.execute(  # an earlier empty stand-in table
+                "select count(*) from duckdb_tables() where table_name = ? and not temporary",
+                [table]).fetchone()[0]:
+            conn.execute(f"drop table {table}")
         if statement is None:  # an empty lake still has every table, with its columns
             schema_file = SQL_DIR / "schemas" / f"{table}.sql"
             if not schema_file.exists():

@@ -1,0 +1,40 @@
+-- App activity that no login explains: a session reading records with no login in the app and
+-- no ProConnect FC_VERIFIED for the account (spSub) in the 12 hours before (the cookie's life),
+-- or activity after the session's own LOGOUT / SESSION_EXPIRED. Service accounts authenticate
+-- otherwise and are left out.
+with sessions as (
+    select session_id, any_value(user_id) as user_id, any_value(user_sub) as user_sub,
+        any_value(org_siret) as org_siret, min(event_time) as first_seen, max(event_time) as last_seen,
+        bool_or(event_type in ('SESSION_CREATED', 'LOGIN_CALLBACK_SUCCESS')) as has_login,
+        min(event_time) filter (where event_type in ('LOGOUT', 'SESSION_EXPIRED')) as ended_at,
+        count(*) filter (where is_read) as reads
+    from app_activity
+    where event_date between $event_date::date - 1 and $event_date and not is_service
+    group by session_id
+    having max(event_time)::date = $event_date and count(*) filter (where is_read) > 0
+),
+after_end as (
+    select s.session_id, count(*) as events_after_end, list(distinct a.net) as nets
+    from sessions s join app_activity a
+        on a.session_id = s.session_id and a.event_time > s.ended_at + interval 1 minute
+    where s.ended_at is not null and a.event_date = $event_date
+    group by s.session_id
+),
+no_login as (
+    select s.session_id
+    from sessions s
+    where not s.has_login and not exists (
+        select 1 from pc_logins l
+        where l.user_sub = s.user_sub and l.verified
+          and l.verified_at between s.first_seen - interval 12 hour and s.first_seen + interval 5 minute)
+)
+select
+    'session' as entity_type, s.session_id as entity_id, s.user_id, s.org_siret, s.first_seen, s.last_seen,
+    [s.session_id] as session_ids,
+    coalesce(e.nets, []) as exposure_nets,
+    to_json({'reads': s.reads, 'has_app_login': s.has_login, 'ended_at': s.ended_at,
+             'events_after_end': coalesce(e.events_after_end, 0),
+             'no_proconnect_login': s.session_id in (select session_id from no_login)}) as metrics
+from sessions s
+left join after_end e using (session_id)
+where s.session_id in (select session_id from no_login) or e.session_id is not null

@@ -1,0 +1,37 @@
+-- A stolen post-login ProConnect cookie replayed: FC_SSO_INITIATED on a session first opened
+-- by a full login (IDP_CALLEDBACK) from another network and another browser, with no new
+-- IdP round trip. The SSO flow's own network/browser must both differ from the login's.
+with logins as (
+    select * from pc_logins where session_id is not null
+),
+origin as (
+    select session_id, arg_min(net, started_at) as login_net, arg_min(ua_key, started_at) as login_ua,
+        arg_min(src_ip, started_at) as login_ip, any_value(user_sub) as user_sub
+    from logins where full_login group by session_id
+),
+reuse as (
+    select l.*, o.login_net, o.login_ua, o.login_ip
+    from logins l join origin o using (session_id)
+    where l.sso and not l.full_login and l.started_at::date = $event_date
+      and l.net <> o.login_net and l.ua_key <> o.login_ua
+),
+account as (
+    select user_sub, any_value(user_id) as user_id, any_value(org_siret) as org_siret
+    from app_events where user_sub is not null group by user_sub
+)
+select
+    'session' as entity_type, r.session_id as entity_id, a.user_id, a.org_siret,
+    min(r.started_at) as first_seen, max(r.started_at) as last_seen,
+    list(distinct r.src_ip) as ips,
+    list(distinct r.browsing_session_id) filter (where r.browsing_session_id is not null) as browsing_session_ids,
+    -- the app sessions opened from the replaying network, for exposure
+    coalesce((select list(distinct x.session_id) from app_activity x
+              where x.user_sub = any_value(r.user_sub) and x.event_date = $event_date
+                and list_contains(list(distinct r.net), x.net)), []) as session_ids,
+    list(distinct r.net) as exposure_nets,
+    to_json({'login_network': any_value(r.login_net), 'login_browser': any_value(r.login_ua),
+             'sso_networks': list(distinct r.net), 'sso_browsers': list(distinct r.ua_key),
+             'evidence_event_uids': flatten(list(r.event_uids))}) as metrics
+from reuse r
+left join account a on a.user_sub = r.user_sub
+group by r.session_id, a.user_id, a.org_siret

@@ -1,0 +1,70 @@
+-- Incidents from the finding→incident map (`finding_incident`, made by incidents.py): their
+-- accounts, sessions, networks, window, and the exact exposure counted from the lake: every
+-- distinct beneficiary read in the incident's sessions (limited to the networks a finding
+-- named for that session, so the owner's own work in a replayed session is not counted).
+create or replace temp table incident_findings as
+select m.incident_uid, f.*
+from findings f join finding_incident m using (finding_uid);
+
+create or replace temp table incident_sessions as
+select incident_uid, session_id,
+       -- no restriction when any finding on this session named no network
+       case when bool_or(len(exposure_nets) = 0) then []::varchar[]
+            else list_distinct(flatten(list(exposure_nets))) end as nets
+from (select incident_uid, unnest(session_ids) as session_id, exposure_nets from incident_findings)
+group by incident_uid, session_id;
+
+create or replace temp table incident_beneficiaries_new as
+select
+    s.incident_uid,
+    a.beneficiary_ref,
+    bool_or(coalesce(a.contains_nir, false) or a.event_type = 'BENEFICIARY_NIR_REVEAL') as nir_exposed,
+    min(a.event_time) as first_exposed,
+    max(a.event_time) as last_exposed,
+    count(*) as records
+from incident_sessions s
+join app_activity a
+    on a.session_id = s.session_id and (len(s.nets) = 0 or list_contains(s.nets, a.net))
+where a.is_read and a.beneficiary_ref is not null
+group by s.incident_uid, a.beneficiary_ref;
+
+create or replace temp table incidents_new as
+with sev as (
+    select incident_uid,
+        max(case severity when 'critical' then 4 when 'high' then 3 when 'medium' then 2
+                          when 'low' then 1 else 0 end) as rank
+    from incident_findings group by incident_uid
+),
+nets as (
+    select s.incident_uid, list(distinct a.net) as networks, list(distinct a.src_ip) as session_ips
+    from incident_sessions s
+    join app_activity a on a.session_id = s.session_id and (len(s.nets) = 0 or list_contains(s.nets, a.net))
+    group by s.incident_uid
+),
+exposure as (
+    select incident_uid, count(*) as beneficiaries_exposed,
+           count(*) filter (where nir_exposed) as beneficiaries_with_nir
+    from incident_beneficiaries_new group by incident_uid
+)
+select
+    f.incident_uid,
+    ['info', 'low', 'medium', 'high', 'critical'][any_value(sev.rank) + 1] as severity,
+    min(f.first_seen) as first_seen,
+    max(f.last_seen) as last_seen,
+    min(f.event_date) as first_day,
+    max(f.event_date) as last_day,
+    list(distinct f.rule_id order by f.rule_id) as rule_ids,
+    list(f.finding_uid order by f.event_date, f.finding_uid) as finding_uids,
+    list_sort(list_distinct(list(f.user_id) || flatten(list(f.related_user_ids)))) as accounts,
+    list_sort(list_distinct(list(f.org_siret))) as org_sirets,
+    list_sort(list_distinct(flatten(list(f.session_ids)))) as sessions,
+    list_sort(list_distinct(flatten(list(f.browsing_session_ids)))) as browsing_sessions,
+    list_sort(list_distinct(flatten(list(f.ips)) || coalesce(any_value(nets.session_ips), []))) as ips,
+    list_sort(coalesce(any_value(nets.networks), [])) as networks,
+    coalesce(any_value(exposure.beneficiaries_exposed), 0) as beneficiaries_exposed,
+    coalesce(any_value(exposure.beneficiaries_with_nir), 0) as beneficiaries_with_nir
+from incident_findings f
+join sev using (incident_uid)
+left join nets using (incident_uid)
+left join exposure using (incident_uid)
+group by f.incident_uid;

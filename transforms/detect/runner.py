@@ -1,0 +1,194 @@
+"""The generic detection runner: every `sql/detections/<rule_id>.sql` + `.yml` pair, one day.
+
+Why generic: a rule is SQL plus metadata, so analysts add or tune one without Python. The
+runner binds `$event_date` and the rule's parameters, adds the columns every finding shares
+(uid, rule metadata, exposure, evidence) and writes the day's findings in one atomic file, so
+re-running a day replaces its findings with the same uids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from transforms.lake import SQL_DIR, new_tmp_dir, partition_dir, publish, read_sql
+
+RULES_DIR = SQL_DIR / "detections"
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+REQUIRED_YML = ("id", "title", "status", "description", "level", "tags", "parameters",
+                "falsepositives", "runbook", "references", "requires")
+# Columns a rule's query must return; the runner fills the optional ones when absent.
+REQUIRED_COLUMNS = ("entity_type", "entity_id", "user_id", "first_seen", "last_seen", "metrics")
+OPTIONAL_COLUMNS = {
+    "org_siret": "null::varchar", "severity": "null::varchar", "confidence": "null::double",
+    "session_ids": "[]::varchar[]", "ips": "[]::varchar[]", "browsing_session_ids": "[]::varchar[]",
+    "related_user_ids": "[]::varchar[]", "exposure_nets": "[]::varchar[]", "evidence": "null::json",
+}
+# What a rule can declare it needs (yml `requires`) and how the runner checks it for a day.
+REQUIREMENTS = {
+    "asn": "select count(*) filter (where src_asn is not null) from app_events where event_date = $d",
+    "geo": "select count(*) filter (where src_latitude is not null) from app_events where event_date = $d",
+    "network_tags": "select count(*) filter (where src_net_tag is not null) from app_events "
+                    "where event_date between $d - 28 and $d",
+    "proconnect": "select count(*) from auth_events where event_date between $d - 1 and $d",
+    "app": "select count(*) from app_events where event_date = $d",
+}
+
+
+@dataclass
+class Rule:
+    id: str
+    meta: dict
+    sql: str
+
+    @property
+    def title(self) -> str:
+        return self.meta["title"]
+
+    @property
+    def level(self) -> str:
+        return self.meta["level"]
+
+    @property
+    def attack(self) -> list[str]:
+        return [t.removeprefix("attack.").upper() for t in self.meta.get("tags", [])
+                if t.startswith("attack.t")]
+
+    def parameters(self, overrides: dict | None = None) -> dict:
+        params = {name: spec["default"] if isinstance(spec, dict) else spec
+                  for name, spec in (self.meta.get("parameters") or {}).items()}
+        params.update((overrides or {}).get(self.id, {}))
+        return params
+
+
+@dataclass
+class RuleResult:
+    rule_id: str
+    status: str  # ran | skipped | failed
+    findings: int = 0
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class DetectSummary:
+    """What `run_day` did; the CLI and the nightly flow print it."""
+
+    day: date
+    rules: list[RuleResult] = field(default_factory=list)
+    findings: int = 0
+    by_severity: dict[str, int] = field(default_factory=dict)
+    incidents: int = 0
+    baseline_days: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> list[RuleResult]:
+        return [r for r in self.rules if r.status == "skipped"]
+
+
+def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
+    """Every rule pair in the folder, in id order; a pair with a missing half is an error."""
+    rules = []
+    for yml in sorted(Path(rules_dir).glob("*.yml")):
+        meta = yaml.safe_load(yml.read_text(encoding="utf-8"))
+        sql_file = yml.with_suffix(".sql")
+        if not sql_file.exists():
+            raise FileNotFoundError(f"rule {yml.stem} has a .yml but no .sql")
+        if meta.get("id") != yml.stem:
+            raise ValueError(f"{yml.name}: id {meta.get('id')!r} differs from the file name")
+        if meta.get("level") not in SEVERITIES:
+            raise ValueError(f"{yml.name}: level must be one of {SEVERITIES}")
+        rules.append(Rule(yml.stem, meta, sql_file.read_text(encoding="utf-8")))
+    return rules
+
+
+def finding_uid(rule_id: str, entity_type: str, entity_id: str, day: date) -> str:
+    """Deterministic: the same rule, entity and day always give the same uid (twin of the SQL)."""
+    return hashlib.sha256(f"{rule_id}|{entity_type}|{entity_id}|{day}".encode()).hexdigest()[:32]
+
+
+def missing_requirements(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date) -> list[str]:
+    missing = []
+    for need in rule.meta.get("requires") or []:
+        check = REQUIREMENTS.get(need)
+        if check is None:
+            raise ValueError(f"rule {rule.id}: unknown requirement {need!r}")
+        if not conn.execute(check, {"d": day}).fetchone()[0]:
+            missing.append(need)
+    return missing
+
+
+def _used_params(sql: str, params: dict) -> dict:
+    """DuckDB rejects unused named parameters: bind only those the query names."""
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def run_rule(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date, overrides: dict | None = None) -> int:
+    """Run one rule for one day into the temp table `rule_rows`; return its row count."""
+    params = {"event_date": day, **rule.parameters(overrides)}
+    conn.execute("create or replace temp table rule_out as " + rule.sql, _used_params(rule.sql, params))
+    columns = {row[0] for row in conn.execute("describe rule_out").fetchall()}
+    absent = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if absent:
+        raise ValueError(f"rule {rule.id} returns no column(s) {', '.join(absent)}")
+    fill = ", ".join(f"{expr} as {name}" for name, expr in OPTIONAL_COLUMNS.items() if name not in columns)
+    conn.execute(
+        "insert into rule_rows by name select $rule_id as rule_id, $title as title, "
+        "coalesce(severity, $level) as severity, coalesce(confidence, $confidence) as confidence, "
+        "$attack::varchar[] as attack, * exclude (severity, confidence) "
+        f"from (select *{', ' + fill if fill else ''} from rule_out)",
+        {"rule_id": rule.id, "title": rule.title, "level": rule.level,
+         "confidence": float(rule.meta.get("confidence", 0.7)), "attack": rule.attack},
+    )
+    return conn.execute("select count(*) from rule_out").fetchone()[0]
+
+
+def run_rules(conn: duckdb.DuckDBPyConnection, day: date, rules: list[Rule],
+              overrides: dict | None = None) -> list[RuleResult]:
+    """Every rule into `rule_rows`; a rule lacking enrichment is skipped, a failing one reported."""
+    conn.execute(read_sql("detections/_rule_rows.sql"))
+    results = []
+    for rule in rules:
+        started = time.monotonic()
+        missing = missing_requirements(conn, rule, day)
+        if missing:
+            results.append(RuleResult(rule.id, "skipped", message="skipped: needs " + ", ".join(missing)))
+            continue
+        try:
+            n = run_rule(conn, rule, day, overrides)
+            results.append(RuleResult(rule.id, "ran", n, round(time.monotonic() - started, 3)))
+        except duckdb.Error as exc:
+            results.append(RuleResult(rule.id, "failed", message=f"failed: {exc}".splitlines()[0]))
+    return results
+
+
+def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
+    """Complete `rule_rows` (uid, exposure, evidence) and publish the day's file in one rename."""
+    conn.execute(read_sql("detections/_complete_findings.sql"), {"event_date": day})
+    tmp = new_tmp_dir(lake)
+    try:
+        staged = tmp / "findings.parquet"
+        conn.execute("copy (select * exclude (severity_rank) from day_findings "
+                     "order by severity_rank desc, rule_id, entity_id) "
+                     f"to '{_q(staged)}' (format parquet, compression zstd)")
+        publish(staged, partition_dir(lake, "findings", str(day)) / "findings.parquet")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return conn.execute("select count(*) from day_findings").fetchone()[0]
+
+
+def _q(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def metrics_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
