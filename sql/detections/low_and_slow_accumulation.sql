@@ -26,11 +26,18 @@ flagged as (
     where active_today and out_of_portfolio >= $window_floor and days_active >= $min_days
       and reads_out >= $min_share * reads
 ),
+-- every session of the window that read out of portfolio in bulk: the incident then counts
+-- the exposure of the whole accumulation, including days no rule flagged on their own
 sessions as (
-    select user_id, list(distinct session_id) as session_ids
-    from app_activity
-    where event_date = $event_date and is_read and not coalesce(in_portfolio, true)
-      and user_id in (select user_id from flagged)
+    select user_id, list(session_id) as session_ids
+    from (
+        select user_id, session_id, count(distinct beneficiary_ref) as n
+        from app_activity
+        where event_date > $event_date::date - to_days($window_days) and event_date <= $event_date
+          and is_read and not coalesce(in_portfolio, true) and user_id in (select user_id from flagged)
+        group by all
+    )
+    where n >= $session_min
     group by user_id
 )
 select

@@ -12,11 +12,17 @@ flagged as (
       and t.reads_out_of_portfolio >= $min_share * t.reads
       and t.reads_out_of_portfolio >= $own_factor * coalesce(h.max_reads_out_of_portfolio, 0)
 ),
+-- the sessions that did it (not the owner's ordinary sessions with a stray out-of-portfolio read)
 sessions as (
-    select user_id, list(distinct session_id) as session_ids
-    from app_activity
-    where event_date = $event_date and is_read and not coalesce(in_portfolio, true)
-      and user_id in (select user_id from flagged)
+    select user_id, list(session_id) as session_ids
+    from (
+        select user_id, session_id, count(distinct beneficiary_ref) as n
+        from app_activity
+        where event_date = $event_date and is_read and not coalesce(in_portfolio, true)
+          and user_id in (select user_id from flagged)
+        group by all
+    )
+    where n >= $session_min
     group by user_id
 )
 select

@@ -8,9 +8,9 @@ from findings f join finding_incident m using (finding_uid);
 
 create or replace temp table incident_sessions as
 select incident_uid, session_id,
-       -- no restriction when any finding on this session named no network
-       case when bool_or(len(exposure_nets) = 0) then []::varchar[]
-            else list_distinct(flatten(list(exposure_nets))) end as nets
+       -- the most precise finding wins: when any finding on this session named the networks
+       -- that misused it, only those count; otherwise the whole session does
+       list_distinct(flatten(list(exposure_nets))) as nets
 from (select incident_uid, unnest(session_ids) as session_id, exposure_nets from incident_findings)
 group by incident_uid, session_id;
 

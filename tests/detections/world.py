@@ -253,6 +253,7 @@ def build(seed: int = 7) -> World:
         s = w.workday(d1, i)
         if i == 9:
             t = at(i, 16)
+            s = w.app_login(d1, t - timedelta(minutes=1), d1.ip, mfa=True)
             for page in range(5):
                 w.app_event(d1, t + timedelta(seconds=20 * page), "STRUCTURE_BENEFICIARY_LIST", s, d1.ip,
                             mfa=True, beneficiary_count=1000)
