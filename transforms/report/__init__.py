@@ -1,0 +1,136 @@
+"""The morning report: `reports/YYYY-MM-DD/` from the lake, in French (default) or English.
+
+Files written for a day (each through a temporary file and a rename):
+
+- `report.html`: one self-contained page (inline CSS and SVG, no network);
+- `report.md`: the same content for an e-mail or a ticket;
+- `findings.jsonl`: the day's findings as OCSF Detection Findings (class 2004);
+- `incidents.json`: the incidents that had a finding that day, as they stood that day;
+- `exposed/<incident_uid>.csv`: the pseudonyms of the people each incident exposed;
+- `run.json`: the night's run (late files, rules that could not run, timings) — the only
+  file with wall-clock facts; the other files depend on the data alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from transforms.lake import private_dir
+from transforms.report.collect import collect, dumps
+from transforms.report.i18n import check_lang
+from transforms.report.ocsf import detection_finding
+from transforms.report.render import render_html, render_markdown
+from transforms.views import connect
+
+RUN_FILE = "run.json"
+
+
+@dataclass
+class ReportResult:
+    day: str
+    folder: str
+    incidents: int = 0
+    findings: int = 0
+    people_exposed: int = 0
+    people_with_nir: int = 0
+    by_severity: dict[str, int] = field(default_factory=dict)
+    markdown: str = ""
+    incident_rows: list[dict] = field(default_factory=list)
+
+
+def report_dir(reports: Path, day: date) -> Path:
+    return Path(reports) / str(day)
+
+
+def load_run_state(reports: Path, day: date) -> dict:
+    """The saved facts of the day's last run (empty when the day never ran nightly)."""
+    path = report_dir(reports, day) / RUN_FILE
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+
+
+def save_run_state(reports: Path, day: date, state: dict) -> Path:
+    path = report_dir(reports, day) / RUN_FILE
+    private_dir(path.parent)
+    _write_text(path, dumps(state) + "\n")
+    return path
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _incident_json(inc: dict) -> dict:
+    keep = ("incident_uid", "severity", "first_seen", "last_seen", "first_day", "last_day", "findings",
+            "findings_today", "rule_ids", "accounts", "org_sirets", "sessions", "browsing_sessions", "ips",
+            "attack", "beneficiaries_exposed", "beneficiaries_with_nir", "newly_exposed", "exact_exposure",
+            "primary_account")
+    out = {k: inc[k] for k in keep}
+    out["sources"] = inc["sources"]
+    out["activity"] = {k: v for k, v in (inc.get("activity") or {}).items() if k != "ua_keys"}
+    return out
+
+
+def _csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["beneficiary_ref", "nir_exposed", "first_exposed", "last_exposed", "records"])
+    for r in rows:
+        writer.writerow([r["beneficiary_ref"], str(bool(r["nir_exposed"])).lower(), r["first_exposed"],
+                         r["last_exposed"], r["records"]])
+    return buffer.getvalue()
+
+
+def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_state: dict | None = None,
+                 memory_limit: str = "2GB", threads: int = 0) -> ReportResult:
+    """Collect `day` from the lake and write its report folder; return what it holds."""
+    check_lang(lang)
+    state = load_run_state(reports, day) if run_state is None else run_state
+    conn = connect(lake, memory_limit, threads)
+    try:
+        data = collect(conn, Path(lake), day, lang, state)
+    finally:
+        conn.close()
+    folder = private_dir(report_dir(reports, day))
+    exposed_dir = private_dir(folder / "exposed")
+    html = render_html(data)
+    markdown = render_markdown(data)
+    _write_text(folder / "report.html", html)
+    _write_text(folder / "report.md", markdown)
+    lines = [json.dumps(detection_finding(f, data["rules"].get(f["rule_id"], {})), ensure_ascii=False,
+                        sort_keys=True, default=str) for f in data["findings"]]
+    _write_text(folder / "findings.jsonl", "".join(line + "\n" for line in lines))
+    incidents = [_incident_json(inc) for inc in data["incidents"]]
+    _write_text(folder / "incidents.json", dumps({"day": str(day), "incidents": incidents}) + "\n")
+    wanted = {f"{uid}.csv" for uid in data["exposed"]}
+    for uid, rows in data["exposed"].items():
+        _write_text(exposed_dir / f"{uid}.csv", _csv(rows))
+    for stale in exposed_dir.glob("*.csv"):
+        if stale.name not in wanted:
+            stale.unlink()
+    return ReportResult(
+        day=str(day), folder=str(folder), incidents=len(incidents), findings=len(data["findings"]),
+        people_exposed=data["people_exposed"], people_with_nir=data["people_with_nir"],
+        by_severity=dict(data["by_severity"]), markdown=markdown,
+        incident_rows=[{"incident": i["incident_uid"], "severity": i["severity"],
+                        "accounts": ", ".join(i["accounts"]), "people_exposed": i["beneficiaries_exposed"],
+                        "with_nir": i["beneficiaries_with_nir"], "rules": ", ".join(i["rule_ids"])}
+                       for i in incidents],
+    )

@@ -1,0 +1,184 @@
+# ruff: noqa: E501  (sentences read better unwrapped)
+"""Words and formats of the report in French (default) and English.
+
+Why a table and not gettext: the report has a few dozen labels, the team reads French, and
+the English version exists for partners and CERT exchanges; one dict per language is enough
+and keeps the templates free of language logic.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+LANGS = ("fr", "en")
+
+_FR_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+              "octobre", "novembre", "décembre")
+
+LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        "title": "Vigie — rapport de sécurité du {day}",
+        "subtitle": "Journaux ProConnect et application partenaire, journée du {day} (UTC)",
+        "glance": "La journée en bref",
+        "incidents": "Incidents",
+        "no_incident": "Aucun incident ce jour.",
+        "people_exposed": "Personnes exposées",
+        "with_nir": "dont avec NIR",
+        "new_today": "nouvelles ce jour",
+        "findings": "Détections",
+        "activity": "Activité du jour",
+        "activity_line": "{events} événements applicatifs, {accounts} comptes actifs, {reads} consultations de fiches portant sur {people} personnes.",
+        "severity": "Gravité",
+        "incident": "Incident",
+        "story": "Ce qui s'est passé",
+        "who": "Qui",
+        "from_where": "D'où",
+        "when": "Quand",
+        "what": "Quoi",
+        "how_many": "Combien de personnes",
+        "rules": "Règles déclenchées",
+        "attack": "Techniques ATT&CK",
+        "accounts": "Comptes",
+        "sessions": "Sessions",
+        "timeline": "Consultations par heure (heure de Paris) du compte {account}, comparées à son profil habituel",
+        "days_chart": "Personnes consultées par jour par le compte {account} (14 jours)",
+        "legend_incident": "sessions de l'incident",
+        "legend_other": "autre activité du compte",
+        "legend_baseline": "profil habituel (moyenne des 28 jours précédents)",
+        "runbook": "Que faire maintenant",
+        "runbook_for": "Règle {rule}",
+        "trend": "Détections par règle sur 14 jours",
+        "no_finding_14": "Aucune détection sur les 14 derniers jours.",
+        "rule": "Règle",
+        "total": "Total",
+        "health": "Santé de l'exécution",
+        "files": "Fichiers reçus portant sur ce jour",
+        "file": "Fichier",
+        "source": "Source",
+        "lines": "Lignes lues",
+        "rows": "Lignes écrites",
+        "quarantined": "En quarantaine",
+        "late_files": "Fichiers arrivés en retard (jours rejoués)",
+        "no_late": "Aucun fichier en retard.",
+        "quarantine_reasons": "Motifs de quarantaine",
+        "rules_not_run": "Règles qui n'ont pas pu s'exécuter",
+        "all_rules_ran": "Toutes les règles se sont exécutées.",
+        "detection_unavailable": "La détection n'a pas tourné pour ce jour : {reason}",
+        "balanced": "Chaque ligne est comptée (lues = écrites + en quarantaine).",
+        "unbalanced": "ATTENTION : des lignes ne sont pas comptées.",
+        "no_file": "Aucun fichier reçu pour ce jour.",
+        "exposed_files": "Listes des personnes exposées (pseudonymes) : {path}",
+        "privacy": "Ce rapport ne contient que des pseudonymes et des décomptes, jamais d'identifiant de bénéficiaire ni d'adresse e-mail en clair.",
+        "since": "en cours depuis le {day}",
+        "new_incident": "nouveau",
+        "story_who": "Compte {account} ({org}), rôle {roles}.",
+        "story_where": "Depuis {sources}.",
+        "story_when": "Entre le {first} et le {last} (heure de Paris), sur {days} jour(s) ; {off_pct} % des consultations hors heures ouvrées.",
+        "story_what": "{reads} consultations de fiches ({out_pct} % hors portefeuille), {lists} lignes de listes, {exports} lignes exportées, {created} comptes créés, navigateur : {ua}.",
+        "story_count": "{people} personnes exposées, dont {nir} avec leur numéro de sécurité sociale (NIR).",
+        "story_created": "Comptes créés : {accounts}.",
+        "estimate": "(estimation : décompte exact non disponible)",
+        "generated": "Rapport produit par Vigie à partir des données du lac ; relancer le même jour donne le même rapport.",
+        "finding_count": "{n} détection(s) ce jour, {total} au total",
+        "none": "aucun",
+    },
+    "en": {
+        "title": "Vigie — security report for {day}",
+        "subtitle": "ProConnect and partner-application logs, day of {day} (UTC)",
+        "glance": "The day at a glance",
+        "incidents": "Incidents",
+        "no_incident": "No incident today.",
+        "people_exposed": "People exposed",
+        "with_nir": "of whom with NIR",
+        "new_today": "new today",
+        "findings": "Findings",
+        "activity": "Today's activity",
+        "activity_line": "{events} application events, {accounts} active accounts, {reads} record views covering {people} people.",
+        "severity": "Severity",
+        "incident": "Incident",
+        "story": "What happened",
+        "who": "Who",
+        "from_where": "From where",
+        "when": "When",
+        "what": "What",
+        "how_many": "How many people",
+        "rules": "Rules that fired",
+        "attack": "ATT&CK techniques",
+        "accounts": "Accounts",
+        "sessions": "Sessions",
+        "timeline": "Record views per hour (Paris time) by account {account}, against its usual profile",
+        "days_chart": "People read per day by account {account} (14 days)",
+        "legend_incident": "the incident's sessions",
+        "legend_other": "the account's other activity",
+        "legend_baseline": "usual profile (mean of the previous 28 days)",
+        "runbook": "What to do now",
+        "runbook_for": "Rule {rule}",
+        "trend": "Findings per rule over 14 days",
+        "no_finding_14": "No finding in the last 14 days.",
+        "rule": "Rule",
+        "total": "Total",
+        "health": "Run health",
+        "files": "Files received for this day",
+        "file": "File",
+        "source": "Source",
+        "lines": "Lines read",
+        "rows": "Rows written",
+        "quarantined": "Quarantined",
+        "late_files": "Files that arrived late (days re-run)",
+        "no_late": "No late file.",
+        "quarantine_reasons": "Quarantine reasons",
+        "rules_not_run": "Rules that could not run",
+        "all_rules_ran": "Every rule ran.",
+        "detection_unavailable": "Detection did not run for this day: {reason}",
+        "balanced": "Every line is accounted for (read = written + quarantined).",
+        "unbalanced": "WARNING: some lines are unaccounted for.",
+        "no_file": "No file received for this day.",
+        "exposed_files": "Lists of the people exposed (pseudonyms): {path}",
+        "privacy": "This report carries pseudonyms and counts only, never a beneficiary's identifier or an e-mail address in clear.",
+        "since": "ongoing since {day}",
+        "new_incident": "new",
+        "story_who": "Account {account} ({org}), role {roles}.",
+        "story_where": "From {sources}.",
+        "story_when": "Between {first} and {last} (Paris time), over {days} day(s); {off_pct}% of record views outside working hours.",
+        "story_what": "{reads} record views ({out_pct}% out of portfolio), {lists} list rows, {exports} exported rows, {created} accounts created, browser: {ua}.",
+        "story_count": "{people} people exposed, {nir} of them with their social security number (NIR).",
+        "story_created": "Accounts created: {accounts}.",
+        "estimate": "(estimate: exact count not available)",
+        "generated": "Report produced by Vigie from the lake's data; re-running the same day gives the same report.",
+        "finding_count": "{n} finding(s) today, {total} in all",
+        "none": "none",
+    },
+}
+
+SEVERITY = {
+    "fr": {"critical": "critique", "high": "élevée", "medium": "moyenne", "low": "faible", "info": "info"},
+    "en": {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"},
+}
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"unknown report language {lang!r}; expected one of {', '.join(LANGS)}")
+    return lang
+
+
+def number(value: object, lang: str) -> str:
+    """12 345 in French (narrow no-break space), 12,345 in English."""
+    if value is None:
+        return "0"
+    text = f"{int(value):,}"
+    return text.replace(",", "\u202f") if lang == "fr" else text
+
+
+def long_date(day: date, lang: str) -> str:
+    if lang == "fr":
+        first = "1er" if day.day == 1 else str(day.day)
+        return f"{_FR_DAYS[day.weekday()]} {first} {_FR_MONTHS[day.month - 1]} {day.year}"
+    return day.strftime("%A %d %B %Y")
+
+
+def short_time(value: datetime | None, lang: str) -> str:
+    if value is None:
+        return "?"
+    return value.strftime("%d/%m/%Y %H:%M") if lang == "fr" else value.strftime("%Y-%m-%d %H:%M")
