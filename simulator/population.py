@@ -108,6 +108,7 @@ class Agent:
     service: bool = False
     active_from: int = 0  # day index from which the account exists
     idp: str = "pci"
+    disabled: bool = False
     tags: list[str] = field(default_factory=list)
 
 

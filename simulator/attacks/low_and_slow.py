@@ -1,0 +1,44 @@
+"""Low and slow: one account stays under any fixed daily threshold, all out of portfolio, for
+weeks, in office hours, from residential proxies and a machine of its own."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.attacks import common
+from simulator.calendar import is_working_day
+from simulator.context import Day, Segment, Sim
+
+
+def plan(sim: Sim, rng: np.random.Generator) -> None:
+    o = sim.opts.low_and_slow
+    if not o.enabled:
+        return
+    pop = sim.pop
+    taken = {a for atk in sim.attacks for a in atk.accounts}
+    pool = [a.idx for a in pop.agents if not a.service and a.active_from == 0 and not a.disabled
+            and "CONSEILLER" in a.roles and a.idx not in taken]
+    victim = int(rng.choice(pool))
+    start, dur = common.window(sim, rng, o.start_day, o.duration_days)
+    kind, ips = common.network(sim, rng, o.network, pop.orgs[pop.agents[victim].org].city)
+    dev, ua = common.machine(sim, rng, victim, scripted=0.0)
+    k, attack = common.new_attack(sim, "low_and_slow", {
+        "start_day": start, "days": dur, "views_per_day": list(o.views_per_day), "network": kind})
+    attack.devices.append(dev)
+
+    def gen(day: Day, seg: Segment) -> None:
+        n = seg.params["n"]
+        nums = day.rng.integers(1_000_000, 10_000_000, n)
+        span = max(60_000, seg.t1 - seg.act_start)
+        common.reads(day, seg, nums, (span / n * 0.5, span / n * 1.0), jitter=0.9)
+
+    def hook(day: Day) -> None:
+        if not is_working_day(day.date):
+            return
+        total = int(day.rng.uniform(*o.views_per_day))
+        ip = str(day.rng.choice(ips))
+        common.segment(day, k, attack, victim, dev, ip, ua, 9.5, 12.0, gen, n=total // 2)
+        common.segment(day, k, attack, victim, dev, ip, ua, 14.0, 17.0, gen, n=total - total // 2)
+
+    for d in range(start, start + dur):
+        sim.hooks.setdefault(d, []).append(hook)

@@ -1,0 +1,93 @@
+"""Ground truth, read back from the lines actually written.
+
+Why from the lines: the exposed set of an attack is, by construction, exactly the beneficiary
+ids on its own successful lines in the files, whatever was clipped at the period's edges.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from simulator.context import Sim
+
+
+class Collector:
+    """Per-day attack rows folded into per-attack sets."""
+
+    def __init__(self) -> None:
+        self.app: list[pl.DataFrame] = []
+        self.pc: list[pl.DataFrame] = []
+
+    def add_app(self, frame: pl.DataFrame) -> None:
+        rows = frame.filter(pl.col("_atk") >= 0)
+        if rows.height:
+            cols = [c for c in ("_atk", "_t", "_a", "beneficiary_id", "contains_nir", "outcome",
+                                "app_session_id", "src_ip", "device_id") if c in rows.columns]
+            self.app.append(rows.select(cols))
+
+    def add_pc(self, frame: pl.DataFrame) -> None:
+        rows = frame.filter(pl.col("_atk") >= 0)
+        if rows.height:
+            self.pc.append(rows.select("_atk", "_t", "ip", "sessionId", "browsingSessionId"))
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def write(sim: Sim, col: Collector, out: Path) -> list[dict]:
+    out.mkdir(parents=True, exist_ok=True)
+    app = pl.concat(col.app, how="diagonal_relaxed") if col.app else pl.DataFrame()
+    pc = pl.concat(col.pc, how="diagonal_relaxed") if col.pc else pl.DataFrame()
+    labels = []
+    pop = sim.pop
+    for k, attack in enumerate(sim.attacks):
+        a = app.filter(pl.col("_atk") == k) if app.height else app
+        p = pc.filter(pl.col("_atk") == k) if pc.height else pc
+        if a.height == 0:
+            continue
+        reads = a.filter((pl.col("outcome") == "success") & pl.col("beneficiary_id").is_not_null())
+        exposed = reads.group_by("beneficiary_id").agg(nir=pl.col("contains_nir").fill_null(False).any())
+        times = [a["_t"].min(), a["_t"].max()]
+        if p.height:
+            times += [p["_t"].min(), p["_t"].max()]
+        accounts = sorted(set(a["_a"].unique().to_list()))
+        ips = set(a["src_ip"].drop_nulls().unique().to_list())
+        if p.height:
+            ips |= set(p["ip"].drop_nulls().unique().to_list())
+        ips -= {f"10.46.0.{11 + i}" for i in range(4)}  # SP back-channel calls are not the attacker's
+        ips -= attack.params.get("shared_ips", set())
+        sessions = sorted(set(a["app_session_id"].drop_nulls().unique().to_list()))
+        pc_sessions = sorted(set(p["sessionId"].drop_nulls().unique().to_list())) if p.height else []
+        bsids = sorted(set(p["browsingSessionId"].drop_nulls().unique().to_list())) if p.height else []
+        devices = sorted(set(a["device_id"].drop_nulls().unique().to_list()))
+        ben = sorted(exposed["beneficiary_id"].to_list())
+        first = min(times)
+        labels.append({
+            "attack_id": attack.attack_id,
+            "scenario": attack.scenario,
+            "malicious_accounts": [{"actor_user_id": pop.agents[i].user_id,
+                                    "pc_sub": pop.agents[i].pc_sub} for i in accounts],
+            "malicious_sessions": {"app_session_id": sessions, "pc_session_id": pc_sessions,
+                                   "browsing_session_id": bsids},
+            "malicious_ips": sorted(ips),
+            "malicious_devices": devices,
+            "window_start": _iso(first),
+            "window_end": _iso(max(times)),
+            "first_malicious_day": _iso(first)[:10],
+            "exposed_beneficiaries": ben,
+            "exposed_count": len(ben),
+            "exposed_with_nir": int(exposed["nir"].sum()),
+            "lines": a.height + p.height,
+            "parameters": attack.params.get("public", {}),
+        })
+    (out / "labels.json").write_text(json.dumps(labels, indent=1, ensure_ascii=False))
+    flat = pl.DataFrame([{**lab, "malicious_sessions": json.dumps(lab["malicious_sessions"]),
+                          "malicious_accounts": json.dumps(lab["malicious_accounts"]),
+                          "parameters": json.dumps(lab["parameters"])} for lab in labels])
+    flat.write_parquet(out / "labels.parquet")
+    return labels

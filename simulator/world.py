@@ -1,0 +1,188 @@
+"""`simulate()`: the whole world, day by day, into inbox/, reference/ and labels/.
+
+Why day by day: memory stays bounded by one day's events; each Paris day's events are routed
+to the UTC day files they belong to (log rotation is on UTC days), and a UTC day is written as
+soon as no later Paris day can add to it, on a background thread while the next day is built.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from simulator import activity, attacks, dirt, labels, population, sessions, traps, writers
+from simulator.calendar import DAY_MS, utc_midnight_ms
+from simulator.context import Day, Sim
+from simulator.options import SimulationOptions
+
+
+@dataclass
+class SimulationSummary:
+    out: Path
+    days: int
+    agents: int
+    seed: int
+    app_lines: int = 0
+    proconnect_lines: int = 0
+    files: list[str] = field(default_factory=list)
+    attacks: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def events(self) -> int:
+        return self.app_lines + self.proconnect_lines
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
+             **options) -> SimulationSummary:
+    """Generate a seeded world of `agents` accounts over `days` days into `out`.
+
+    Options (see simulator.options): cutover, mfa_share, technical_line_rate, offset_share,
+    gzip_level, and the groups infostealer, cookie_replay, account_manager, abused_advisors,
+    low_and_slow, traps, dirt (each a dataclass or a dict of its fields).
+    """
+    started = time.monotonic()
+    out = Path(out)
+    opts = SimulationOptions.from_kwargs(**options)
+    if opts.cutover is None:
+        opts.cutover = start_date + timedelta(days=days // 2)
+    pop = population.build(agents, seed, opts, start_date)
+    sim = Sim(seed, start_date, [start_date + timedelta(days=i) for i in range(days)], pop, opts)
+    rng = np.random.default_rng([seed, 2])
+    traps.plan(sim, rng)
+    attacks.plan(sim, np.random.default_rng([seed, 3]))
+    summary = SimulationSummary(out, days, agents, seed)
+    collector = labels.Collector()
+    dirt_log: list[dict] = []
+    pending: dict[date, dict[str, list[pl.DataFrame]]] = {}
+    first_ms, end_ms = utc_midnight_ms(start_date), utc_midnight_ms(start_date) + days * DAY_MS
+    truncate_days = _truncate_days(sim, np.random.default_rng([seed, 4]))
+    pool = ThreadPoolExecutor(max_workers=2)
+    futures = []
+
+    def flush(utc_day: date) -> None:
+        parts = pending.pop(utc_day, None)
+        if parts is None:
+            return
+        day_no = (utc_day - start_date).days
+        actors = writers.actor_table(sim)
+        for source in ("proconnect", "app"):
+            frames = parts.get(source, [])
+            frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+            if source == "proconnect":
+                frame = pl.concat([frame, writers.technical(sim, day_no, utc_midnight_ms(utc_day),
+                                                            utc_midnight_ms(utc_day) + DAY_MS,
+                                                            frame.height)], how="diagonal_relaxed")
+            frame = frame.sort("_t", maintain_order=True)
+            if source == "app":
+                collector.add_app(frame)
+                lines = writers.app_lines(sim, frame, day_no, actors)
+                summary.app_lines += lines.height
+            else:
+                collector.add_pc(frame)
+                lines = writers.pc_lines(sim, frame, utc_day, day_no, actors)
+                summary.proconnect_lines += lines.height
+            name = f"{source}-{utc_day.isoformat()}.jsonl.gz"
+            futures.append(pool.submit(_finish, out / "inbox" / name, lines, source, sim,
+                                       day_no, (source, day_no) in truncate_days, dirt_log))
+            summary.files.append(f"inbox/{name}")
+
+    for i, d in enumerate(sim.days):
+        day = Day(sim, i, d, np.random.default_rng([seed, 100, i]))
+        day.segments = activity.plan_day(day)
+        for hook in sim.hooks.get(i, []):
+            hook(day)
+        svc = traps.service_segments(day)
+        sessions.run_logins(day, day.segments + svc)
+        activity.generate(day, [s for s in day.segments if s.kind == "normal"])
+        traps.onboarding_events(day)
+        traps.service_events(day, svc)
+        for seg in day.segments:
+            gen = seg.params.get("gen")
+            if gen is not None:
+                gen(day, seg)
+        for source, frames in (("app", day.app), ("proconnect", day.pc)):
+            for frame in frames:
+                if frame.height == 0:
+                    continue
+                frame = frame.filter((pl.col("_t") >= first_ms) & (pl.col("_t") < end_ms))
+                utc = (frame["_t"] // DAY_MS).to_numpy()
+                for u in np.unique(utc):
+                    key = date(1970, 1, 1) + timedelta(days=int(u))
+                    pending.setdefault(key, {}).setdefault(source, []).append(
+                        frame.filter(pl.Series(utc == u)))
+        for key in sorted(k for k in pending if k < d):
+            flush(key)
+    for key in sorted(pending):
+        flush(key)
+    for f in futures:
+        f.result()
+    pool.shutdown()
+    sim.pop.space.write_reference(out / "reference")
+    _write_orgs(sim, out / "reference" / "orgs.csv")
+    summary.attacks = labels.write(sim, collector, out / "labels")
+    summary.files.sort()
+    summary.seconds = time.monotonic() - started
+    _write_world(sim, summary, sorted(dirt_log, key=lambda r: (r["file"], r["line"])),
+                 out / "labels" / "world.json")
+    return summary
+
+
+def _truncate_days(sim: Sim, rng: np.random.Generator) -> set[tuple[str, int]]:
+    d = sim.opts.dirt
+    if not d.enabled or d.truncated_files <= 0:
+        return set()
+    n = len(sim.days)
+    return {(str(rng.choice(["app", "proconnect"])), int(rng.integers(0, n)))
+            for _ in range(d.truncated_files)}
+
+
+def _finish(path: Path, lines: pl.DataFrame, source: str, sim: Sim, day_no: int,
+            truncate: bool, log: list[dict]) -> None:
+    d = sim.opts.dirt
+    text = lines["line"]
+    if d.enabled:
+        rng = np.random.default_rng([sim.seed, 5, day_no, 0 if source == "app" else 1])
+        text, records = dirt.apply(lines, source, f"inbox/{path.name}", rng, d.rate, truncate)
+        log.extend(records)
+    writers.write_gz(path, text, sim.opts.gzip_level)
+
+
+def _write_orgs(sim: Sim, path: Path) -> None:
+    import csv
+
+    from simulator.geo import FRENCH
+
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["siret", "org_type", "name", "department"])
+        for o in sim.pop.orgs:
+            w.writerow([o.siret, o.org_type, o.name, FRENCH[o.city].dept])
+
+
+def _write_world(sim: Sim, summary: SimulationSummary, dirt_log: list[dict], path: Path) -> None:
+    pop = sim.pop
+    world = {
+        "seed": sim.seed, "start_date": sim.start.isoformat(), "days": len(sim.days),
+        "agents_requested": summary.agents, "accounts": len(pop.agents), "orgs": len(pop.orgs),
+        "org_types": {t: sum(o.org_type == t for o in pop.orgs) for t in population.ORG_TYPES},
+        "options": sim.opts.to_json(),
+        "app_lines": summary.app_lines, "proconnect_lines": summary.proconnect_lines,
+        "files": summary.files,
+        "traps": sim.traps,
+        "dirt": dirt_log,
+        "attacks": [{"attack_id": a.attack_id, "scenario": a.scenario,
+                     "parameters": a.params.get("public", {})} for a in sim.attacks],
+    }
+    path.write_text(json.dumps(world, indent=1, ensure_ascii=False, default=str))

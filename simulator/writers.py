@@ -1,0 +1,193 @@
+"""Lines exactly in the spec formats, one gzip file per source and UTC day.
+
+Why string concatenation in Polars: optional fields must be absent (not null) when unknown,
+and every value is generated here (no quotes or backslashes to escape), so each line is a
+null-skipping concat of `"key":value` pieces, which is several times faster than a JSON
+encoder. Lines are sorted by time per file; gzip headers carry no mtime (same seed, same bytes).
+"""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from simulator import ids
+from simulator.context import Sim
+
+APP_SPEC = [
+    ("ts", "s"), ("event_id", "s"), ("event_type", "s"), ("outcome", "s"), ("http_method", "s"),
+    ("url_route", "s"), ("http_status", "r"), ("bytes_out", "r"), ("duration_ms", "r"),
+    ("_actor", "f"), ("_email_frag", "f"), ("auth_acr", "s"), ("auth_amr", "r"),
+    ("auth_time", "s"), ("app_session_id", "s"), ("src_ip", "s"), ("user_agent", "s"),
+    ("device_id", "s"), ("beneficiary_id", "s"), ("beneficiary_count", "r"), ("record_type", "s"),
+    ("contains_nir", "r"), ("in_portfolio", "r"), ("search_params", "r"), ("export_format", "s"),
+    ("rows_exported", "r"), ("target_user_id", "s"), ("target_email", "s"), ("target_roles", "r"),
+    ("target_org_siret", "s"), ("request_id", "s"),
+]
+PC_SPEC = [
+    ("levelNumber", "r"), ("level", "s"), ("time", "r"), ("pid", "r"), ("hostname", "s"),
+    ("category", "s"), ("logId", "s"), ("event", "s"), ("step", "s"), ("code", "s"), ("msg", "s"),
+    ("ip", "s"), ("forwardedFor", "s"), ("source", "r"), ("userAgent", "s"), ("method", "s"),
+    ("path", "s"), ("requestId", "s"), ("sessionId", "s"), ("browsingSessionId", "s"),
+    ("interactionId", "s"), ("spId", "s"), ("spName", "s"), ("spEssentialAcr", "s"),
+    ("_idp1", "f"), ("_idp2", "f"), ("idpAcr", "s"), ("idpAmr", "r"), ("interactionAcr", "s"),
+    ("spAmr", "r"), ("_sp3", "f"), ("spSiret", "s"), ("accountId", "s"),
+    ("reusesActiveSession", "r"), ("deviceTrusted", "r"), ("deviceIsSuspicious", "r"),
+    ("deviceKnown", "r"), ("deviceNewIdentity", "r"), ("deviceAccountCount", "r"),
+]
+LEGACY_STEPS = {"FC_SSO_INITIATED": "1.1.0", "SP_REQUESTED_FC_TOKEN": "7.2.0",
+                "SP_REQUESTED_FC_USERINFO": "7.3.0"}
+HOSTS = ["pc-core-7d9f8b6c5-xk2lp", "pc-core-7d9f8b6c5-m4q8z", "pc-core-7d9f8b6c5-b7tn2",
+         "pc-core-7d9f8b6c5-w9d3f"]
+TECH = [("warn", 40, "invalid-session-exception", "Session not found or expired"),
+        ("warn", 40, "oidc-provider-rendered-error:access_denied", "access_denied"),
+        ("error", 50, "oidc-provider-runtime-error:invalid_grant", "grant request is invalid"),
+        ("warn", 40, "core-fca-unknown-idp-exception", "Identity provider not found"),
+        ("error", 50, "redis-timeout", "Redis command timed out")]
+
+
+def encode(frame: pl.DataFrame, spec: list[tuple[str, str]]) -> pl.Series:
+    """Null-skipping concatenation of `"key":value` pieces into one JSON object per row."""
+    pieces = []
+    first = True
+    for name, kind in spec:
+        if name not in frame.columns:
+            continue
+        col = pl.col(name)
+        sep = "" if first else ","
+        if kind == "f":
+            piece = pl.concat_str([pl.lit(sep), col])
+        elif kind == "s":
+            piece = pl.concat_str([pl.lit(f'{sep}"{name}":"'), col, pl.lit('"')])
+        else:
+            piece = pl.concat_str([pl.lit(f'{sep}"{name}":'), col.cast(pl.String)])
+        pieces.append(piece)
+        first = False
+    expr = pl.concat_str([pl.lit("{"), pl.concat_str(pieces, ignore_nulls=True), pl.lit("}\n")])
+    return frame.select(expr.alias("line")).to_series()
+
+
+def actor_table(sim: Sim) -> pl.DataFrame:
+    pop = sim.pop
+    rows_actor, rows_email, idp1, idp2, sp3, acc = [], [], [], [], [], []
+    from simulator.population import IDPS
+
+    for a in pop.agents:
+        org = pop.orgs[a.org]
+        roles = ",".join(f'"{r}"' for r in a.roles)
+        sub = f'"actor_pc_sub":"{a.pc_sub}",' if a.pc_sub else ""
+        rows_actor.append(f'"actor_user_id":"{a.user_id}",{sub}"actor_org_siret":"{org.siret}",'
+                          f'"actor_org_type":"{org.org_type}","actor_roles":[{roles}]')
+        rows_email.append(f'"actor_email":"{a.email}"')
+        name, idp_id, idp_siret = IDPS[a.idp]
+        idp1.append(f'"idpId":"{idp_id}","idpName":"{name}","idpLabel":"{name}"')
+        idp2.append(f'"idpSub":"{a.idp_sub}","idpEmail":"{a.email}",'
+                    f'"idpEmailFqdn":"{a.email.split("@")[1]}","idpSiret":"{org.siret}"')
+        sp3.append(f'"spSub":"{a.pc_sub}"')
+        acc.append(ids.hex1(sim.seed, 61, 64, a.idx))
+    return pl.DataFrame({"_actor": rows_actor, "_email_frag": rows_email, "_idp1": idp1,
+                         "_idp2": idp2, "_sp3": sp3, "_account": acc})
+
+
+def app_lines(sim: Sim, frame: pl.DataFrame, day_no: int, actors: pl.DataFrame) -> pl.DataFrame:
+    """Materialise an app day frame (sorted) into lines; keeps `_t` and `_atk` beside them."""
+    n = frame.height
+    rng = np.random.default_rng([sim.seed, 71, day_no])
+    h = ids.derive(sim.seed, 72, day_no, np.arange(n))
+    a = frame["_a"].to_numpy()
+    frame = frame.with_columns(
+        event_id=ids.uuids(h),
+        request_id=pl.when(pl.col("http_method").is_not_null()).then(ids.hex_ids(h ^ np.uint64(5), 12)),
+        _actor=actors["_actor"].gather(a),
+        _email_frag=pl.when(pl.col("_email")).then(actors["_email_frag"].gather(a)),
+        _off=pl.Series(rng.random(n) < sim.opts.offset_share),
+    )
+    dt = pl.col("_t").cast(pl.Datetime("ms")).dt.replace_time_zone("UTC")
+    frame = frame.with_columns(ts=pl.when(pl.col("_off")).then(
+        dt.dt.convert_time_zone("Europe/Paris").dt.strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
+    ).otherwise(dt.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")))
+    return frame.select("_t", "_atk", line=encode(frame, APP_SPEC))
+
+
+def pc_lines(sim: Sim, frame: pl.DataFrame, day: date, day_no: int,
+             actors: pl.DataFrame) -> pl.DataFrame:
+    """Materialise a ProConnect day frame into lines, legacy variant before the cut-over."""
+    rng = np.random.default_rng([sim.seed, 81, day_no])
+    n = frame.height
+    host = rng.integers(0, len(HOSTS), n)
+    a = np.maximum(frame["_a"].to_numpy(), 0)
+    lvl = pl.col("_lvl")
+    h = ids.derive(sim.seed, 82, day_no, np.arange(n))
+    frame = frame.with_columns(
+        levelNumber=pl.col("levelNumber").fill_null(30) if "levelNumber" in frame.columns else pl.lit(30),
+        level=pl.col("level").fill_null("info") if "level" in frame.columns else pl.lit("info"),
+        time=pl.col("_t"),
+        pid=pl.Series(np.array([17, 23, 19, 31])[host] + 1000),
+        hostname=pl.Series(HOSTS).gather(host),
+        requestId=ids.uuids(h),
+        _idp1=pl.when(lvl >= 1).then(actors["_idp1"].gather(a)),
+        _idp2=pl.when(lvl >= 2).then(actors["_idp2"].gather(a)),
+        _sp3=pl.when(lvl >= 3).then(actors["_sp3"].gather(a)),
+    )
+    if day < sim.opts.cutover:
+        ev = pl.col("event")
+        port = pl.Series(rng.integers(30000, 65000, n)).cast(pl.String)
+        frame = frame.with_columns(
+            category=pl.when(ev.is_in(["SP_REQUESTED_FC_TOKEN", "SP_REQUESTED_FC_USERINFO"]))
+            .then(pl.lit("BACK_CINEMATIC"))
+            .when(ev == "FC_SHOWED_IDP_CHOICE").then(pl.lit("DISCOVERY"))
+            .when(ev.is_not_null()).then(pl.lit("FRONT_CINEMATIC")),
+            logId=ids.uuids(h ^ np.uint64(9)),
+            source=pl.when(pl.col("ip").is_not_null()).then(pl.concat_str([
+                pl.lit('{"address":"'), pl.col("ip"), pl.lit('","port":'), port,
+                pl.lit(',"original_addresses":"'), pl.col("forwardedFor").fill_null(pl.col("ip")),
+                pl.lit('"}')])),
+            step=pl.when(ev.is_in(list(LEGACY_STEPS)))
+            .then(ev.replace_strict(LEGACY_STEPS, default=None)).otherwise(pl.col("step")),
+            accountId=pl.when(lvl >= 3).then(actors["_account"].gather(a)),
+            reusesActiveSession=pl.when(ev.is_in(["FC_AUTHORIZE_INITIATED", "FC_SSO_INITIATED",
+                                                  "FC_VERIFIED"])).then(pl.col("_sso")),
+            deviceKnown=pl.when(ev == "FC_VERIFIED").then(pl.col("_known")),
+            deviceTrusted=pl.when(ev == "FC_VERIFIED").then(pl.col("_known")),
+            deviceIsSuspicious=pl.when(ev == "FC_VERIFIED").then(pl.lit(False)),
+            deviceNewIdentity=pl.when(ev == "FC_VERIFIED").then(~pl.col("_known")),
+            deviceAccountCount=pl.when(ev == "FC_VERIFIED").then(pl.lit(1)),
+        ).drop("ip", "forwardedFor")
+    return frame.select("_t", "_atk", line=encode(frame, PC_SPEC))
+
+
+def technical(sim: Sim, day_no: int, t0: int, t1: int, n_lines: int) -> pl.DataFrame:
+    """Warn/error lines of the federation: same envelope, a `code`, no `event`."""
+    rng = np.random.default_rng([sim.seed, 91, day_no])
+    n = int(rng.poisson(sim.opts.technical_line_rate * n_lines))
+    pick = rng.integers(0, len(TECH), n)
+    return pl.DataFrame({
+        "_t": np.sort(rng.integers(t0, t1, n)).astype(np.int64),
+        "_a": np.full(n, -1, np.int32), "_atk": np.full(n, -1, np.int16),
+        "_lvl": np.zeros(n, np.int8),
+        "levelNumber": [TECH[i][1] for i in pick], "level": [TECH[i][0] for i in pick],
+        "code": [TECH[i][2] for i in pick], "msg": [TECH[i][3] for i in pick],
+        "ip": [f"10.{int(x)}.{int(y)}.{int(z)}" for x, y, z in rng.integers(0, 3, (n, 3)) * [1, 80, 90]],
+    }, schema_overrides={"levelNumber": pl.Int64, "level": pl.String, "code": pl.String,
+                         "msg": pl.String, "ip": pl.String})
+
+
+def write_gz(path: Path, lines: pl.Series, level: int) -> None:
+    """Write the already newline-terminated lines as one deterministic gzip member."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arr = lines.to_arrow()
+    if len(arr) == 0:
+        data = b""
+    else:
+        arr = arr.combine_chunks() if hasattr(arr, "combine_chunks") else arr
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+        data = memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
+                                                compresslevel=level, mtime=0) as gz:
+        gz.write(data)
+    tmp.replace(path)
