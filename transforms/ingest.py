@@ -40,6 +40,7 @@ from transforms.reader import LINE_SCHEMA, ReadStats, read_lines
 SOURCES = {"proconnect": "auth_events", "app": "app_events"}
 GROUP_BYTES = 64 << 20
 PARQUET_OPTIONS = "(format parquet, compression zstd)"
+STAGE_PARQUET = "(format parquet, compression lz4_raw)"
 DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 APP_FIELDS = [
@@ -165,8 +166,14 @@ def _file_day(name: str) -> date | None:
         return None
 
 
-def _stage(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: IngestOptions, stats: ReadStats) -> None:
-    """Stream the file's lines through the staging SQL into the `staged` table."""
+def _stage(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: IngestOptions, stats: ReadStats,
+           tmp: Path) -> None:
+    """Stream the file's lines through the staging SQL into Parquet parts, viewed as `staged`.
+
+    Parts are plain Parquet (lz4) in the private scratch folder: bounded memory whatever
+    the file's size, parallel reads afterwards. Clear identifiers never reach them: the
+    staging SQL pseudonymises before anything is written.
+    """
     ipad, opad = opts.key.pads()
     conn.execute("create temp table _key as select $ipad::blob as ipad, $opad::blob as opad",
                  {"ipad": ipad, "opad": opad})
@@ -178,17 +185,18 @@ def _stage(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: IngestO
         "skew_days": opts.max_clock_skew_days,
         "now": datetime.now(UTC).replace(tzinfo=None),
     }
-    created = False
-    for lines in _groups(_prefetch(read_lines(path, stats, opts.max_line_bytes))):
+    parts = tmp / "staged"
+    parts.mkdir()
+    groups = _groups(_prefetch(read_lines(path, stats, opts.max_line_bytes)))
+    for number, lines in enumerate(groups):
         conn.register("lines", lines)
-        verb = "insert into staged " if created else "create table staged as "
-        conn.execute(verb + stage_sql, params)
+        conn.execute(f"copy ({stage_sql}) to '{parts / f'part-{number:05d}.parquet'}' {STAGE_PARQUET}", params)
         conn.unregister("lines")
-        created = True
-    if not created:  # an empty file: no lines, an empty table of the right shape
+    if not any(parts.iterdir()):  # an empty file: no lines, an empty part of the right shape
         conn.register("lines", pa.Table.from_batches([], schema=LINE_SCHEMA))
-        conn.execute("create table staged as " + stage_sql, params)
+        conn.execute(f"copy ({stage_sql}) to '{parts / 'part-00000.parquet'}' {STAGE_PARQUET}", params)
         conn.unregister("lines")
+    conn.execute(f"create temp view staged as select * from read_parquet('{parts}/*.parquet')")
 
 
 def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, source_file: str,
@@ -226,10 +234,10 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
     result = FileResult(path=str(path), source_file=source_file, source_kind=kind, status="ingested")
     tmp = new_tmp_dir(opts.lake)
     try:
-        conn = duckdb.connect(str(tmp / "stage.duckdb"))
+        conn = duckdb.connect()
         configure(conn, opts.memory_limit, opts.threads, tmp / "spill")
         stats = ReadStats()
-        _stage(conn, path, kind, opts, stats)
+        _stage(conn, path, kind, opts, stats, tmp)
         result.sha256 = stats.sha256
         result.warnings = list(stats.warnings)
         same = manifest.find_by_hash(opts.lake, stats.sha256)

@@ -1,19 +1,25 @@
 -- The staged rows with duplicates marked, split into lake rows and quarantine rows.
 -- Needs `staged` (from stage_*.sql), `ip_info` (one row per address) and `_run` (source_file).
+
+-- Events seen more than once in the file: the first line is kept, the others quarantined.
+create or replace temp table duplicate_events as
+select event_uid, min(source_line) as first_line
+from staged
+where reject_reason is null
+group by event_uid
+having count(*) > 1;
+
 create or replace temp view checked_rows as
 select
     s.* exclude (reject_reason),
     coalesce(
         s.reject_reason,
-        case when s.reject_reason is null
-              and row_number() over same_event > 1
-             then 'duplicate: same event as line ' || first_value(s.source_line) over same_event
+        case when d.first_line is not null and s.source_line <> d.first_line
+             then 'duplicate: same event as line ' || d.first_line
         end
     ) as reject_reason
 from staged s
-window same_event as (
-    partition by s.reject_reason is null, s.event_uid order by s.source_line
-);
+left join duplicate_events d on s.reject_reason is null and d.event_uid = s.event_uid;
 
 create or replace temp view lake_rows as
 select
