@@ -29,33 +29,34 @@ def apply(lines: pl.DataFrame, source: str, file_name: str, rng: np.random.Gener
     picks = sorted({int(i) for i in rng.integers(0, n, 2 * k)} - {n - 1})
     picks = [i for i in picks if atk[i] < 0]
     missing, dup = picks[: len(picks) // 2], picks[len(picks) // 2:]
-    values = text.to_list() if (missing or dup or truncate) else None
-    if values is None:
+    if not (missing or dup or truncate):
         return text, records
-    for i in missing:
-        field = REQUIRED[source][int(rng.integers(len(REQUIRED[source])))]
-        values[i] = re.sub(rf'"{field}":("[^"]*"|[0-9]+),?', "", values[i], count=1)
-        if values[i].startswith("{,") or ",}" in values[i]:
-            values[i] = values[i].replace("{,", "{").replace(",}", "}")
-        records.append({"file": file_name, "kind": "missing_field", "field": field, "index": i})
-    out: list[str] = []
-    dup_set = set(dup)
-    line_no = 0
-    index_to_line = {}
-    for i, v in enumerate(values):
-        out.append(v)
-        line_no += 1
-        index_to_line[i] = line_no
-        if i in dup_set:
-            out.append(v)
-            line_no += 1
-            records.append({"file": file_name, "kind": "duplicate", "line": line_no,
-                            "original_line": line_no - 1})
-    for r in records:
-        if r["kind"] == "missing_field":
-            r["line"] = index_to_line.pop(r.pop("index"))
+    if missing:
+        changed = []
+        for i in missing:
+            field = REQUIRED[source][int(rng.integers(len(REQUIRED[source])))]
+            v = re.sub(rf'"{field}":("[^"]*"|[0-9]+),?', "", text[i], count=1)
+            changed.append(v.replace("{,", "{").replace(",}", "}"))
+            records.append({"file": file_name, "kind": "missing_field", "field": field, "index": i})
+        text = text.scatter(missing, changed)
+    # duplicates: each picked line is written twice in a row
+    pieces, prev = [], 0
+    for i in dup:
+        pieces.append(text.slice(prev, i + 1 - prev))
+        pieces.append(text.slice(i, 1))
+        prev = i + 1
+    pieces.append(text.slice(prev))
+    text = pl.concat(pieces) if len(pieces) > 1 else text
+    dup_sorted = sorted(dup)
+    for r in records:  # line numbers after the inserted duplicates (1-based)
+        i = r.pop("index")
+        r["line"] = i + 1 + sum(1 for j in dup_sorted if j < i)
+    for k_, i in enumerate(dup_sorted):
+        line = i + 1 + k_
+        records.append({"file": file_name, "kind": "duplicate", "line": line + 1,
+                        "original_line": line})
     if truncate and atk[-1] < 0:
-        last = out[-1].rstrip("\n")
-        out[-1] = last[: max(10, int(len(last) * rng.uniform(0.3, 0.8)))]
-        records.append({"file": file_name, "kind": "truncated_last_line", "line": len(out)})
-    return pl.Series(out, dtype=pl.String), records
+        last = text[-1].rstrip("\n")
+        text = text.scatter([len(text) - 1], [last[: max(10, int(len(last) * rng.uniform(0.3, 0.8)))]])
+        records.append({"file": file_name, "kind": "truncated_last_line", "line": len(text)})
+    return text, records

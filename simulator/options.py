@@ -104,7 +104,7 @@ class SimulationOptions:
     mfa_share: Range = (0.25, 0.6)  # share of accounts with MFA at start and end
     technical_line_rate: float = 0.003
     offset_share: float = 0.3  # app lines written with a +01:00/+02:00 offset instead of Z
-    gzip_level: int = 6
+    gzip_level: int = 1
     infostealer: InfostealerOptions = field(default_factory=InfostealerOptions)
     cookie_replay: CookieReplayOptions = field(default_factory=CookieReplayOptions)
     account_manager: AccountManagerOptions = field(default_factory=AccountManagerOptions)
