@@ -23,3 +23,14 @@ def fixtures_dir() -> Path:
 def ingest_options(tmp_path: Path) -> IngestOptions:
     return IngestOptions(lake=tmp_path / "lake", key=TEST_KEY,
                          reference=load_reference(FIXTURES / "reference"), memory_limit="1GB")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server for the whole test session (starting one costs 10-30 s)."""
+    from flows import prefect_env  # noqa: F401
+
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
