@@ -7,6 +7,7 @@ the flows (Prefect) and by `transforms` (pure data logic).
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -109,6 +110,114 @@ def ingest(
         finally:
             unsubscribe(on_event)
     print_ingest_summary(results)
+
+
+# --- nightly run, backfill, report (flows/nightly.py) -------------------------------------
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a date like 2025-07-05, not {value!r}")
+    return None
+
+
+def print_run_summary(summary: dict) -> None:
+    inbox = summary["inbox"]
+    console.print(f"[bold]night of {summary['day']}[/]: {inbox['files']} file(s) to ingest "
+                  f"({inbox['late']} late), {inbox['known']} already ingested, {inbox['future']} for later days")
+    if summary["late_files"]:
+        console.print("  late files: " + ", ".join(summary["late_files"]))
+    table = Table(title=f"Run summary {summary['day']}")
+    for column in ("step", "seconds", "counts"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for step in summary["steps"]:
+        table.add_row(step["step"], f"{step['seconds']:.2f}", step["detail"])
+    table.add_row("[bold]total[/]", f"{summary['seconds']:.2f}", "")
+    console.print(table)
+    for detected in summary["detections"]:
+        for rule in detected["rules"]:
+            if rule["status"] != "ran":
+                console.print(f"  [yellow]{detected['day']} {rule['rule_id']}: {rule['message']}[/]")
+    for rep in summary["reports"]:
+        console.print(f"  report {rep['day']}: {rep['incidents']} incident(s), {rep['people_exposed']:,} people "
+                      f"exposed ({rep['people_with_nir']:,} with NIR) → {rep['folder']}/report.html")
+
+
+def _run_with_progress(run, label: str) -> object:  # noqa: ANN001
+    from flows.progress import subscribe, unsubscribe
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as bar:
+        job = bar.add_task(label, total=None)
+
+        def on_event(step: str, payload: object) -> None:
+            if step == "nightly.plan":
+                bar.update(job, total=(bar.tasks[0].total or 0) + len(payload.files),
+                           description=f"{payload.day}: ingesting {len(payload.files)} file(s)")
+            elif step == "ingest.file" and isinstance(payload, FileResult):
+                bar.update(job, advance=1, description=f"ingested {payload.source_file}")
+            elif step == "nightly.days":
+                bar.update(job, total=(bar.tasks[0].total or 0) + 2 * len(payload))
+            elif step == "nightly.detect":
+                bar.update(job, advance=1, description=f"detected {payload}")
+            elif step == "nightly.report":
+                bar.update(job, advance=1, description=f"report {payload.day}")
+
+        subscribe(on_event)
+        try:
+            return run()
+        except (PseudonymKeyError, LakeBusyError) as exc:
+            fail(str(exc))
+        finally:
+            unsubscribe(on_event)
+    return None
+
+
+@app.command()
+def nightly(day: str = typer.Option(None, "--date", help="Day to run (default: yesterday, local time)")) -> None:
+    """Ingest the day's inbox files (and late ones), detect, link incidents, write the report."""
+    from flows.nightly import nightly as nightly_flow
+
+    when = _day(day, "--date")
+    preflight()
+    summary = _run_with_progress(lambda: nightly_flow(when), "nightly")
+    print_run_summary(summary)
+
+
+@app.command()
+def backfill(start: str = typer.Option(..., "--from", help="First day"),
+             end: str = typer.Option(..., "--to", help="Last day (included)")) -> None:
+    """Run the nightly pipeline over every day of a range, in order, in one process."""
+    from flows.nightly import backfill as backfill_flow
+
+    first, last = _day(start, "--from"), _day(end, "--to")
+    if last < first:
+        fail("--to is before --from")
+    preflight()
+    summaries = _run_with_progress(lambda: backfill_flow(first, last), "backfill")
+    for summary in summaries:
+        print_run_summary(summary)
+
+
+@app.command()
+def report(day: str = typer.Option(..., "--date", help="Day of the report"),
+           lang: str = typer.Option(None, help="fr (default) or en")) -> None:
+    """Write (again) the report of a day from the lake, without Prefect."""
+    from transforms.report import write_report
+    from transforms.settings import Settings
+
+    settings = Settings()
+    lang = lang or settings.lang
+    if lang not in ("fr", "en"):
+        fail("--lang must be fr or en")
+    result = write_report(settings.lake, settings.reports, _day(day, "--date"), lang,
+                          memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
+    console.print(f"report {result.day}: {result.incidents} incident(s), {result.people_exposed:,} people exposed "
+                  f"({result.people_with_nir:,} with NIR), {result.findings} finding(s)")
+    print(Path(result.folder) / "report.html")
 
 
 def main() -> None:  # pragma: no cover - console entry point

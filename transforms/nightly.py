@@ -1,0 +1,124 @@
+"""What a nightly run has to do: which inbox files to ingest, which days to (re-)run.
+
+Why apart from the flow: deciding that a file is late, or that a day must be re-run, is
+data logic and must be testable without Prefect; the flow (`flows/nightly.py`) only wires
+these decisions to the ingest, detection and report steps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from transforms import manifest
+
+INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".log", ".log.gz", ".ndjson", ".ndjson.gz")
+DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+def file_day(name: str) -> date | None:
+    """The day a file is named after (`app-2025-07-05.jsonl.gz`), None when it names none."""
+    match = DATE_IN_NAME.search(name)
+    if not match:
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def default_day(timezone: str, now: datetime | None = None) -> date:
+    """The night's day: yesterday in the services' local time (the run starts after midnight)."""
+    now = now or datetime.now(ZoneInfo(timezone))
+    return (now.astimezone(ZoneInfo(timezone)) - timedelta(days=1)).date()
+
+
+def days_between(start: date, end: date) -> list[date]:
+    if end < start:
+        raise ValueError(f"the range ends ({end}) before it starts ({start})")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+@dataclass
+class InboxPlan:
+    """The inbox as seen by the run of `day`."""
+
+    day: date
+    todays: list[Path] = field(default_factory=list)  # named after `day` (or after no day)
+    late: list[Path] = field(default_factory=list)  # named after an earlier day, not ingested yet
+    known: int = 0  # already in the manifest with the same name and size: not read again
+    future: int = 0  # named after a later day: left for that day's run
+
+    @property
+    def files(self) -> list[Path]:
+        return sorted(self.todays + self.late, key=lambda p: p.name)
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    if not Path(inbox).is_dir():
+        return []
+    return sorted((p for p in Path(inbox).rglob("*") if p.is_file() and p.name.endswith(INPUT_SUFFIXES)),
+                  key=lambda p: p.name)
+
+
+def plan_inbox(inbox: Path, lake: Path, day: date) -> InboxPlan:
+    """Sort the inbox into the day's files, late files and files already ingested or not due yet.
+
+    A file is known when the manifest has its name with the same size (cheap: no hashing of
+    months of old files every night); a file that grew is read again and its new version
+    replaces the old one in the lake (the ingest step decides by content hash).
+    """
+    plan = InboxPlan(day=day)
+    sizes: dict[str, set[int]] = {}
+    for entry in manifest.load_all(lake):
+        sizes.setdefault(entry.source_file, set()).add(entry.size_bytes)
+    for path in inbox_files(inbox):
+        named = file_day(path.name)
+        if named is not None and named > day:
+            plan.future += 1
+        elif path.stat().st_size in sizes.get(path.name, set()):
+            plan.known += 1
+        elif named is None or named == day:
+            plan.todays.append(path)
+        else:
+            plan.late.append(path)
+    return plan
+
+
+def days_to_run(day: date, touched: list[str]) -> list[date]:
+    """Every day from the earliest day a new file touched up to `day`, in order.
+
+    Why the days in between too: a day's detections compare it with the days before, so new
+    data for an earlier day can change every later day's findings; re-running them in order
+    makes the lake what it would have been had the files come on time.
+    """
+    earlier = [date.fromisoformat(d) for d in touched if date.fromisoformat(d) < day]
+    return days_between(min(earlier), day) if earlier else [day]
+
+
+@dataclass
+class StepTiming:
+    step: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class RunSummary:
+    """What one nightly run did, step by step (printed by the CLI, saved as run.json)."""
+
+    day: str
+    inbox: dict = field(default_factory=dict)
+    ingested: list[dict] = field(default_factory=list)
+    late_files: list[str] = field(default_factory=list)
+    days_run: list[str] = field(default_factory=list)
+    detections: list[dict] = field(default_factory=list)
+    reports: list[dict] = field(default_factory=list)
+    steps: list[StepTiming] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
