@@ -4,7 +4,9 @@
 with located as (
     select user_id, org_siret, session_id, event_time, src_ip, src_city, src_latitude as lat, src_longitude as lon
     from app_activity
-    where event_date = $event_date and not is_service and src_latitude is not null
+    -- the day before too: a night abroad followed by the owner's morning spans midnight
+    where event_date between $event_date::date - 1 and $event_date and not is_service
+      and src_latitude is not null
       and coalesce(src_net_tag, '') not in ('vpn', 'mobile', 'sp_backend')
 ),
 hops as (
@@ -19,7 +21,8 @@ speeds as (
         2 * 6371 * asin(sqrt(pow(sin(radians(lat - prev_lat) / 2), 2)
             + cos(radians(lat)) * cos(radians(prev_lat)) * pow(sin(radians(lon - prev_lon) / 2), 2))) as km,
         greatest(epoch(event_time - prev_time), 60) / 3600.0 as hours
-    from hops where prev_lat is not null and (lat <> prev_lat or lon <> prev_lon)
+    from hops
+    where prev_lat is not null and (lat <> prev_lat or lon <> prev_lon) and event_time::date = $event_date
 )
 select
     'user' as entity_type, user_id as entity_id, user_id, any_value(org_siret) as org_siret,

@@ -119,7 +119,8 @@ class World:
     # -- app ----------------------------------------------------------------------------------
     def app_event(self, a: Agent, t: datetime, event_type: str, session: str, ip: str,
                   ua: str | None = None, device: str | None = None, mfa: bool = False, **extra) -> dict:
-        row = {"ts": t.isoformat(timespec="milliseconds") + "Z", "event_id": str(uuid.UUID(int=self.rng.getrandbits(128))),
+        row = {"ts": t.isoformat(timespec="milliseconds") + "Z",
+               "event_id": str(uuid.UUID(int=self.rng.getrandbits(128))),
                "event_type": event_type, "outcome": "success", "actor_user_id": a.user_id,
                "actor_pc_sub": a.sub, "actor_org_siret": a.org, "actor_org_type": a.org_type,
                "actor_roles": a.roles, "auth_acr": "eidas1-mfa" if mfa else "eidas1",
@@ -145,11 +146,11 @@ class World:
 
     def workday(self, a: Agent, i: int, ip: str | None = None, ua: str | None = None,
                 n: int | None = None, start_hour: int = 9, gap: tuple[int, int] = (40, 400),
-                session_hook=None) -> str:
+                session_hook=None, sso_after: bool = False) -> str:
         """A normal day: full login, app session, portfolio list, n reads mostly in portfolio."""
         ip, ua = ip or a.ip, ua or a.ua
         t = at(i, start_hour, self.rng.randint(0, 40))
-        self.pc_login(a, t, ip, ua, amr=("pwd", "mfa"))
+        sid, browsing = self.pc_login(a, t, ip, ua, amr=("pwd", "mfa"))
         s = self.app_login(a, t + timedelta(seconds=25), ip, ua, mfa=True)
         t += timedelta(seconds=40)
         self.app_event(a, t, "PORTFOLIO_LIST_VIEW", s, ip, ua, mfa=True, beneficiary_count=len(a.portfolio))
@@ -162,6 +163,12 @@ class World:
             bid = self.rng.choice(a.portfolio) if inp else other_id(self.rng)
             self.read(a, t, s, ip, bid, inp, ua=ua, mfa=True)
         self.app_event(a, t + timedelta(seconds=30), "LOGOUT", s, ip, ua, mfa=True)
+        if sso_after:  # back from lunch: SSO reuse of the ProConnect session, wherever the laptop is now
+            self.pc_sso(a, t + timedelta(minutes=5), sid, browsing, ip, ua)
+            s2 = self.app_login(a, t + timedelta(minutes=5, seconds=5), ip, ua, mfa=True)
+            for _ in range(5):
+                t += timedelta(seconds=self.rng.randint(*gap))
+                self.read(a, t + timedelta(minutes=6), s2, ip, self.rng.choice(a.portfolio), True, ua=ua, mfa=True)
         return s
 
     def label(self, scenario: str, accounts: list[str], sessions: list[str], ips: list[str],
@@ -235,10 +242,12 @@ def build(seed: int = 7) -> World:
                       session_hook=lambda k, n, ip, ua: (f"2001:db8:1:{2 + k // 15}::{10 + k}", ua))
         # trap 3: laptop moves from the office to home mid-day, same session, device and UA
         m05 = ag["ml-m05"]
-        w.workday(m05, i, session_hook=lambda k, n, ip, ua: ("198.51.100.200" if k > n // 2 else ip, ua))
+        w.workday(m05, i, session_hook=lambda k, n, ip, ua: ("198.51.100.200" if k > n // 2 else ip, ua),
+                  sso_after=True)
         # trap 4: browser auto-update during the session
         m06 = ag["ml-m06"]
-        w.workday(m06, i, session_hook=lambda k, n, ip, ua: (ip, CHROME_WIN.format(v=138) if k > n // 2 else ua))
+        w.workday(m06, i, session_hook=lambda k, n, ip, ua: (ip, CHROME_WIN.format(v=138) if k > n // 2 else ua),
+                  sso_after=True)
         # trap 5: travel, a day in Marseille with the same laptop
         w.workday(ag["ml-m01"], i, ip="10.30.0.5" if i == 8 else None)
         # trap 1: campaign day, a site contacts all its beneficiaries (in portfolio, brisk pace)
@@ -323,6 +332,14 @@ def attacks(w: World, ag: dict[str, Agent]) -> None:
         bid = other_id(rng)
         w.read(a, t_atk, s, atk_ip, bid, False, ua=atk_ua, mfa=True)
         exposed.add(bid)
+    # the owner logs out; the copied cookie keeps working for the attacker that evening
+    w.app_event(a, at(8, 17), "LOGOUT", s, a.ip, mfa=True)
+    t_atk = at(8, 18)
+    for _ in range(50):
+        t_atk += timedelta(seconds=rng.uniform(2, 6))
+        bid = other_id(rng)
+        w.read(a, t_atk, s, atk_ip, bid, False, ua=atk_ua, mfa=True)
+        exposed.add(bid)
     w.label("session_cookie_replay", [a.user_id], [s], [atk_ip], at(8, 9, 59), t_atk, exposed)
 
     # 3. account-manager abuse: RGC from a new network at night creates two accounts, which
@@ -347,7 +364,7 @@ def attacks(w: World, ag: dict[str, Agent]) -> None:
             fs = w.app_login(f, t + timedelta(seconds=25), ip, ua, dev, mfa=True)
             sessions.append(fs)
             t += timedelta(seconds=30)
-            for page in range(5):
+            for _page in range(5):
                 t += timedelta(seconds=2)
                 w.app_event(f, t, "STRUCTURE_BENEFICIARY_LIST", fs, ip, ua, dev, True, beneficiary_count=500)
             for _ in range(1200):
