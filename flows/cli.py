@@ -220,6 +220,65 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
     print(Path(result.folder) / "report.html")
 
 
+# --- detections and their measured quality (transforms/detect) ----------------------------
+
+@app.command()
+def detect(day: str = typer.Option(..., "--date", help="Day to run the rules on")) -> None:
+    """Update the day's baselines, run every rule, write findings and relink incidents."""
+    from transforms.detect import run_day
+    from transforms.lake import lake_lock
+    from transforms.settings import Settings
+
+    settings = Settings()
+    try:
+        with lake_lock(settings.lake, wait_seconds=5):
+            summary = run_day(settings.lake, _day(day, "--date"), memory_limit=settings.duckdb_memory_limit,
+                              threads=settings.duckdb_threads)
+    except LakeBusyError as exc:
+        fail(str(exc))
+    table = Table(title=f"Detections {summary.day}")
+    for column in ("rule", "status", "findings", "seconds"):
+        table.add_column(column)
+    for r in summary.rules:
+        table.add_row(r.rule_id, r.message or r.status, str(r.findings), f"{r.seconds:.2f}")
+    console.print(table)
+    console.print(f"{summary.findings} finding(s) {summary.by_severity}, {summary.incidents} incident(s), "
+                  f"{summary.seconds:.1f}s")
+
+
+@app.command()
+def evaluate(labels: Path = typer.Option(..., "--labels", help="Simulator labels.json"),
+             as_json: bool = typer.Option(False, "--json", help="Print one JSON object")) -> None:
+    """Compare findings in the lake with simulator labels: recall, precision, FP rate, exposure."""
+    import json
+
+    from transforms.config import pseudonym_key
+    from transforms.detect.evaluate import default
+    from transforms.detect.evaluate import evaluate as evaluate_lake
+    from transforms.settings import Settings
+
+    settings = Settings()
+    if not labels.exists():
+        fail(f"no such labels file: {labels}")
+    try:
+        result = evaluate_lake(settings.lake, labels, pseudonym_key(settings))
+    except PseudonymKeyError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result, default=default, indent=1))
+        return
+    table = Table(title="Detection quality per scenario")
+    for column in ("scenario", "detected", "first malicious", "first detection", "exposure counted/labelled"):
+        table.add_column(column)
+    for s in result["scenarios"]:
+        table.add_row(str(s["scenario"]), "yes" if s["detected"] else "[red]no[/]", s["first_malicious_day"],
+                      str(s["first_detection_day"]), f"{s['exposure_counted']:,}/{s['exposure_labelled']:,}")
+    console.print(table)
+    console.print(f"recall {result['recall']}, precision (high/critical) {result['precision_high']}, "
+                  f"FP entities/day/1000 agents (medium+) {result['fp_per_day_per_1000_agents']}, "
+                  f"max exposure error {result['max_exposure_error']:.2%}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="vigie")
 
