@@ -55,8 +55,17 @@ def apply(lines: pl.DataFrame, source: str, file_name: str, rng: np.random.Gener
         line = i + 1 + k_
         records.append({"file": file_name, "kind": "duplicate", "line": line + 1,
                         "original_line": line})
-    if truncate and atk[-1] < 0:
-        last = text[-1].rstrip("\n")
-        text = text.scatter([len(text) - 1], [last[: max(10, int(len(last) * rng.uniform(0.3, 0.8)))]])
-        records.append({"file": file_name, "kind": "truncated_last_line", "line": len(text)})
+    if truncate:
+        # the writer died mid-line: the last line is cut (if it is an attack line, the cut line
+        # is a later event that was never completed, so no attack line is lost)
+        clean = np.flatnonzero(atk < 0)
+        if len(clean):
+            src = text[-1] if atk[-1] < 0 else text[int(clean[-1]) + sum(1 for j in dup if j < clean[-1])]
+            src = src.rstrip("\n")
+            cut = src[: max(10, int(len(src) * rng.uniform(0.3, 0.8)))]
+            if atk[-1] < 0:
+                text = text.scatter([len(text) - 1], [cut])
+            else:
+                text = pl.concat([text, pl.Series([cut], dtype=pl.String)])
+            records.append({"file": file_name, "kind": "truncated_last_line", "line": len(text)})
     return text, records
