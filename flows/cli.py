@@ -279,6 +279,19 @@ def evaluate(labels: Path = typer.Option(..., "--labels", help="Simulator labels
                   f"max exposure error {result['max_exposure_error']:.2%}")
 
 
+@app.command()
+def simulate(start_date: str = typer.Option(..., "--start-date", help="First simulated day (YYYY-MM-DD)"),
+             days: int = typer.Option(30, "--days"), agents: int = typer.Option(3000, "--agents"),
+             seed: int = typer.Option(1, "--seed"), out: Path = typer.Option(Path("sim"), "--out")) -> None:
+    """Generate a seeded synthetic world: raw logs, reference data and attack labels."""
+    from simulator.world import simulate as run
+
+    with console.status("simulating..."):
+        summary = run(date.fromisoformat(start_date), days, agents, seed, out)
+    console.print(f"{summary.events:,} lines in {summary.seconds:.1f} s "
+                  f"({summary.events_per_second:,.0f}/s), {len(summary.attacks)} attacks -> {out}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="vigie")
 
