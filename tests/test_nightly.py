@@ -1,0 +1,97 @@
+"""The nightly run: which files, which days, and that re-running a day changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from world_for_reports import VICTIM, write_inbox
+
+from transforms.nightly import days_to_run, default_day, file_day, plan_inbox
+
+DAYS = [date(2025, 7, 1) + timedelta(days=i) for i in range(4)]
+
+
+def test_file_day_and_default_day():
+    assert file_day("app-2025-07-05.jsonl.gz") == date(2025, 7, 5)
+    assert file_day("proconnect.log") is None and file_day("x-2025-13-40.jsonl") is None
+    now = datetime(2025, 7, 6, 2, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    assert default_day("Europe/Paris", now) == date(2025, 7, 5)
+
+
+def test_plan_sorts_the_inbox(tmp_path: Path):
+    write_inbox(tmp_path / "inbox", DAYS, DAYS[-1])
+    (tmp_path / "inbox" / "undated.jsonl").write_text("{}\n")
+    plan = plan_inbox(tmp_path / "inbox", tmp_path / "lake", date(2025, 7, 3))
+    assert [p.name for p in plan.todays] == ["app-2025-07-03.jsonl", "undated.jsonl"]
+    assert [p.name for p in plan.late] == ["app-2025-07-01.jsonl", "app-2025-07-02.jsonl"]
+    assert plan.future == 1 and plan.known == 0
+
+
+def test_late_data_reruns_every_day_since_in_order():
+    assert days_to_run(date(2025, 7, 5), []) == [date(2025, 7, 5)]
+    assert days_to_run(date(2025, 7, 5), ["2025-07-05", "2025-07-06"]) == [date(2025, 7, 5)]
+    assert days_to_run(date(2025, 7, 5), ["2025-07-03", "2025-07-05"]) == [
+        date(2025, 7, 3), date(2025, 7, 4), date(2025, 7, 5)]
+
+
+def read_artifacts(keys: list[str]) -> dict[str, str]:
+    """Latest artifact data by key, posted by hand: 3.8's client sends nulls the server rejects."""
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        response = client._client.post("/artifacts/filter", json={
+            "artifacts": {"key": {"any_": keys}}, "limit": 50, "offset": 0, "sort": "CREATED_DESC"})
+        response.raise_for_status()
+    return {a["key"]: str(a["data"]) for a in response.json()}
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "run.json"}
+
+
+@pytest.fixture
+def vigie_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from conftest import FIXTURES
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("VIGIE_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("VIGIE_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("VIGIE_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("VIGIE_REFERENCE", str(FIXTURES / "reference"))
+    monkeypatch.setenv("VIGIE_PSEUDONYM_KEY", "nightly-test-key-0123456789abcdef")
+    monkeypatch.setenv("VIGIE_DUCKDB_MEMORY_LIMIT", "1GB")
+    return tmp_path
+
+
+def test_backfill_then_a_late_file_then_a_rerun(vigie_env: Path, prefect_harness):
+    from flows.nightly import backfill, nightly
+
+    write_inbox(vigie_env / "inbox", DAYS, DAYS[-1])
+    late = vigie_env / "inbox" / "app-2025-07-02.jsonl"
+    late.rename(vigie_env / "held-back.jsonl")
+
+    summaries = backfill(DAYS[0], DAYS[2])
+    assert [s["days_run"] for s in summaries] == [["2025-07-01"], ["2025-07-02"], ["2025-07-03"]]
+
+    (vigie_env / "held-back.jsonl").rename(late)
+    first = nightly(DAYS[3])
+    assert first["late_files"] == ["app-2025-07-02.jsonl"]
+    assert first["days_run"] == ["2025-07-02", "2025-07-03", "2025-07-04"]
+    report_dir = vigie_env / "reports" / "2025-07-04"
+    html = (report_dir / "report.html").read_text(encoding="utf-8")
+    assert "inc-" in html and VICTIM in html and "240 personnes exposées" in html
+    assert "app-2025-07-02.jsonl" in (vigie_env / "reports" / "2025-07-02" / "report.html").read_text()
+    before = _outputs(report_dir)
+
+    again = nightly(DAYS[3])
+    assert again["inbox"]["files"] == 0 and again["days_run"] == ["2025-07-04"]
+    assert _outputs(report_dir) == before  # same day, same bytes
+
+    artifacts = read_artifacts(["vigie-report-2025-07-04", "vigie-incidents-2025-07-04"])
+    assert set(artifacts) == {"vigie-report-2025-07-04", "vigie-incidents-2025-07-04"}
+    assert "240" in artifacts["vigie-report-2025-07-04"]
