@@ -292,6 +292,90 @@ def simulate(start_date: str = typer.Option(..., "--start-date", help="First sim
                   f"({summary.events_per_second:,.0f}/s), {len(summary.attacks)} attacks -> {out}")
 
 
+# --- the analyst's workbench (transforms/workbench.py) -------------------------------------
+
+def _open_lake():  # noqa: ANN202
+    from transforms.settings import Settings
+    from transforms.workbench import open_lake
+
+    settings = Settings()
+    try:
+        return open_lake(settings.lake, settings.duckdb_memory_limit, settings.duckdb_threads)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    return None
+
+
+@app.command()
+def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-only)"),
+          fmt: str = typer.Option("table", "--format", help="table | csv | json | parquet"),
+          output: Path = typer.Option(None, "--output", "-o", help="Write to this file (required for parquet)"),
+          param: list[str] = typer.Option([], "--param", help="Named parameter k=v, used as $k in the SQL")) -> None:
+    """Run read-only SQL over the lake with every view defined."""
+    import duckdb
+
+    from transforms.workbench import FORMATS, ReadOnlyError, run, write_result
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
+    params = _params(param)
+    conn = _open_lake()
+    try:
+        result = run(conn, sql, params)
+        if result is not None:
+            write_result(result, fmt, output=output)
+    except (ReadOnlyError, ValueError, duckdb.Error) as exc:
+        fail(str(exc).splitlines()[0])
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        if "=" not in pair:
+            fail(f"--param takes name=value, not {pair!r}")
+        name, value = pair.split("=", 1)
+        params[name.strip()] = value
+    return params
+
+
+@app.command()
+def shell(init_file: Path = typer.Option(None, "--init-file",
+                                         help="Write an init file for the stock duckdb CLI and exit")) -> None:
+    """An interactive SQL shell over the lake's views (or an init file for `duckdb -init`)."""
+    from transforms.settings import Settings
+    from transforms.workbench import init_file_text
+    from transforms.workbench import shell as run_shell
+
+    if init_file is not None:
+        init_file.write_text(init_file_text(Settings().lake), encoding="utf-8")
+        console.print(f"wrote {init_file}; open the lake with: duckdb -init {init_file}")
+        return
+    run_shell(_open_lake())
+
+
+@app.command()
+def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/NAME.sql); none: list them"),
+         param: list[str] = typer.Option([], "--param", help="k=v for the query's named parameters"),
+         fmt: str = typer.Option("table", "--format", help="table | csv | json | parquet"),
+         output: Path = typer.Option(None, "--output", "-o", help="Write to this file")) -> None:
+    """Run a saved hunting query by name, its parameters bound (never pasted into the SQL)."""
+    import duckdb
+
+    from transforms.workbench import hunts, run_hunt, write_result
+
+    if name is None:
+        for h in hunts().values():
+            params = " ".join(f"--param {p.name}=" + (p.default if p.default is not None else "...")
+                              for p in h.params)
+            console.print(f"[bold]{h.name}[/]: {h.title}\n    {params}")
+        return
+    conn = _open_lake()
+    try:
+        write_result(run_hunt(conn, name, _params(param)), fmt, output=output)
+    except (ValueError, duckdb.Error) as exc:
+        fail(str(exc).splitlines()[0])
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="vigie")
 

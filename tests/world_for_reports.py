@@ -131,8 +131,10 @@ def _link(lake: Path) -> None:
     conn.close()
 
 
-def build_lake(root: Path, days: list[date] | None = None, attack_day: date | None = None) -> Path:
-    """Ingest the world into `root/lake` with the test key and run the stand-in detection."""
+def build_lake(root: Path, days: list[date] | None = None, attack_day: date | None = None,
+               real_detection: bool = False) -> Path:
+    """Ingest the world into `root/lake` with the test key, then detect each day (the real
+    rules, or the stand-in whose output the report tests know exactly)."""
     from conftest import FIXTURES, TEST_KEY
 
     from transforms.enrich import load_reference
@@ -145,7 +147,12 @@ def build_lake(root: Path, days: list[date] | None = None, attack_day: date | No
                          memory_limit="1GB")
     ingest_files(write_inbox(root / "inbox", days, attack_day), opts)
     for day in days:
-        fake_detect(lake, day)
+        if real_detection:
+            from transforms.detect import run_day
+
+            run_day(lake, day, memory_limit="1GB")
+        else:
+            fake_detect(lake, day)
     return lake
 
 

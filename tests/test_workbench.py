@@ -1,0 +1,120 @@
+"""The analyst's workbench: read-only queries, formats, the shell and the stock CLI init file."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from world_for_reports import ATTACKER_IP, build_lake
+
+from transforms.workbench import (
+    ReadOnlyError,
+    init_file_text,
+    open_lake,
+    run,
+    shell,
+    write_result,
+)
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_lake(tmp_path_factory.mktemp("world"), real_detection=True)
+
+
+@pytest.fixture(scope="module")
+def conn(lake: Path):
+    connection = open_lake(lake, "1GB")
+    yield connection
+    connection.close()
+
+
+def test_every_view_answers(conn):
+    for view in ("app_events", "auth_events", "app_activity", "app_sessions", "pc_logins", "pc_sessions",
+                 "accounts", "account_creations", "account_daily", "findings", "incidents",
+                 "incident_beneficiaries", "quarantine", "ingest_manifest"):
+        assert run(conn, f"select count(*) as n from {view}").num_rows == 1
+
+
+def test_parameters_are_bound_not_pasted(conn):
+    table = run(conn, "select count(*) as n from app_events where src_ip = $ip", {"ip": ATTACKER_IP})
+    assert table.to_pylist() == [{"n": 240}]
+    sneaky = run(conn, "select count(*) as n from app_events where src_ip = $ip", {"ip": "x' or '1'='1"})
+    assert sneaky.to_pylist() == [{"n": 0}]
+
+
+@pytest.mark.parametrize("sql", [
+    "copy (select 1) to 'out.csv'",
+    "attach 'other.duckdb'",
+    "set enable_external_access = true",
+    "install httpfs",
+    "export database 'dump'",
+    "create table x as select 1",
+    "select 1; copy (select 1) to 'out.csv'",
+])
+def test_query_refuses_anything_but_reading(conn, sql: str, tmp_path: Path):
+    with pytest.raises(ReadOnlyError):
+        run(conn, sql)
+    assert not list(tmp_path.iterdir())
+
+
+def test_configuration_is_locked(conn):
+    import duckdb
+
+    with pytest.raises(duckdb.Error):
+        conn.execute("set enable_external_access = true")
+
+
+def test_formats(conn, tmp_path: Path):
+    table = run(conn, "select user_id, nets, event_date from account_daily order by all limit 3")
+    out = io.StringIO()
+    write_result(table, "csv", out)
+    assert out.getvalue().splitlines()[0] == '"user_id","nets","event_date"'
+    out = io.StringIO()
+    write_result(table, "json", out)
+    assert json.loads(out.getvalue().splitlines()[0])["user_id"]
+    out = io.StringIO()
+    write_result(table, "table", out)
+    assert "user_id" in out.getvalue() and "(3 rows)" in out.getvalue()
+    write_result(table, "parquet", output=tmp_path / "r.parquet")
+    assert pq.read_table(tmp_path / "r.parquet").num_rows == 3
+    with pytest.raises(ValueError):
+        write_result(table, "parquet")
+
+
+def test_shell_runs_statements_and_refuses_writes(conn, tmp_path: Path):
+    lines = iter([".tables", "select count(*) as n", "from findings;", f"copy (select 1) to '{tmp_path}/x.csv';",
+                  "create temp table mine as select 41 + 1 as answer;", "select answer from mine;",
+                  ".hunts", ".quit"])
+    out = io.StringIO()
+    shell(conn, read=lambda prompt: next(lines), out=out)
+    text = out.getvalue()
+    assert "app_activity" in text and "COPY statements are not allowed" in text and "42" in text
+    assert "session_activity" in text
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_init_file_opens_the_same_views_in_the_stock_cli(lake: Path, tmp_path: Path):
+    init = tmp_path / "init.sql"
+    init.write_text(init_file_text(lake), encoding="utf-8")
+    assert str(lake.resolve()) in init.read_text()
+    duckdb_cli = shutil.which("duckdb")
+    if duckdb_cli is None:  # the stock CLI is not installed here: run the file through Python
+        import duckdb
+
+        conn = duckdb.connect()
+        statements = [s for s in init.read_text().split(";\n") if s.strip() and not s.lstrip().startswith(".")]
+        for statement in statements:
+            body = "\n".join(line for line in statement.splitlines() if not line.startswith("."))
+            if body.strip():
+                conn.execute(body)
+        assert conn.execute("select count(*) from app_activity").fetchone()[0] > 0
+    else:  # pragma: no cover - depends on the machine
+        out = subprocess.run([duckdb_cli, "-init", str(init), "-csv", "-c", "select count(*) from app_activity"],
+                             capture_output=True, text=True, check=True)
+        assert out.stdout.strip().splitlines()[-1] != "0"

@@ -1,0 +1,293 @@
+"""The analyst's workbench: read-only queries, an interactive shell, hunts, the stock CLI.
+
+Why one module: `vigie query`, `vigie shell`, `vigie hunt` and the init file for the stock
+DuckDB command line must open the very same views the detections use (`transforms.views`),
+and none of them may change the lake. The connection is an in-memory DuckDB whose views
+read the lake's Parquet files; statements that could write files, attach databases, load
+extensions or change settings are refused before they run, and the configuration is locked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from transforms.lake import SQL_DIR
+from transforms.views import define_views
+
+HUNTING_DIR = SQL_DIR / "hunting"
+FORMATS = ("table", "csv", "json", "parquet")
+ST = duckdb.StatementType
+QUERY_STATEMENTS = {ST.SELECT, ST.EXPLAIN, ST.PRAGMA}
+# The shell may also build its own in-memory tables and views (never files, never settings).
+SHELL_STATEMENTS = QUERY_STATEMENTS | {ST.CREATE, ST.DROP, ST.INSERT, ST.UPDATE, ST.DELETE, ST.ALTER,
+                                       ST.PREPARE, ST.EXECUTE, ST.VARIABLE_SET}
+
+
+class ReadOnlyError(ValueError):
+    """A statement the workbench refuses (it could write outside memory or change settings)."""
+
+
+def open_lake(lake: Path, memory_limit: str = "2GB", threads: int = 0) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with every view over `lake`; its configuration is locked."""
+    lake = Path(lake).resolve()
+    if not lake.is_dir():
+        raise FileNotFoundError(f"no lake at {lake} (set VIGIE_LAKE or run vigie ingest first)")
+    conn = duckdb.connect()
+    conn.execute("set TimeZone = 'UTC'")
+    conn.execute(f"set memory_limit = '{memory_limit}'")
+    if threads:
+        conn.execute(f"set threads = {int(threads)}")
+    define_views(conn, lake)
+    conn.execute("set autoinstall_known_extensions = false")
+    conn.execute("set autoload_known_extensions = false")
+    conn.execute("set lock_configuration = true")
+    return conn
+
+
+def check_statements(sql: str, allowed: set = QUERY_STATEMENTS) -> list[duckdb.Statement]:
+    """Parse `sql`; refuse any statement whose kind is not in `allowed`."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise ReadOnlyError(str(exc).splitlines()[0]) from None
+    for statement in statements:
+        if statement.type not in allowed:
+            kind = str(statement.type).rsplit(".", 1)[-1]
+            raise ReadOnlyError(f"{kind} statements are not allowed here: the workbench only reads the lake")
+    if not statements:
+        raise ReadOnlyError("no SQL statement given")
+    return statements
+
+
+def run(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None,
+        allowed: set = QUERY_STATEMENTS) -> pa.Table | None:
+    """Run every statement of `sql` (checked first); return the last one's result as Arrow."""
+    statements = check_statements(sql, allowed)
+    params = params or {}
+    result = None
+    for statement in statements:
+        text = statement.query
+        used = {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", text)}
+        relation = conn.sql(text, params=used) if used else conn.sql(text)
+        result = relation.to_arrow_table() if relation is not None else None
+    return result
+
+
+def write_result(table: pa.Table, fmt: str, out: TextIO | None = None, output: Path | None = None,
+                 max_rows: int = 200) -> None:
+    """Print or save a result: table (terminal), csv, json (one object per line) or parquet (file)."""
+    out = out or sys.stdout
+    if fmt == "parquet":
+        if output is None:
+            raise ValueError("--format parquet needs --output FILE")
+        pq.write_table(table, output, compression="zstd")
+        return
+    if fmt == "csv":
+        buffer = pa.BufferOutputStream()
+        pa_csv.write_csv(_flat(table), buffer)
+        text = buffer.getvalue().to_pybytes().decode("utf-8")
+    elif fmt == "json":
+        text = "".join(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in table.to_pylist())
+    elif fmt == "table":
+        text = _table_text(table, max_rows)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if output is not None:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    """CSV cannot hold lists or structs: render those columns as JSON text."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_nested(column.type):
+            column = pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()],
+                              pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _table_text(table: pa.Table, max_rows: int) -> str:
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(show_lines=False, header_style="bold")
+    for name in table.column_names:
+        view.add_column(name, overflow="fold")
+    for row in table.slice(0, max_rows).to_pylist():
+        view.add_row(*("" if v is None else str(v) for v in row.values()))
+    buffer = StringIO()
+    Console(file=buffer, width=200, force_terminal=False).print(view)
+    more = f"({table.num_rows} rows, {max_rows} shown)\n" if table.num_rows > max_rows else f"({table.num_rows} rows)\n"
+    return buffer.getvalue() + more
+
+
+def init_file_text(lake: Path) -> str:
+    """An init file for the stock `duckdb` CLI: the same views, absolute paths, UTC."""
+    conn = duckdb.connect()
+    statements = define_views(conn, Path(lake).resolve())
+    conn.close()
+    lines = ["-- Generated by `vigie shell --init-file`: the Vigie lake's views for the stock DuckDB CLI.",
+             "-- Usage: duckdb -init THIS_FILE   (re-generate after new tables appear in the lake)",
+             ".bail on", "set TimeZone = 'UTC';"]
+    lines += [s.strip().rstrip(";") + ";" for s in statements]
+    lines += [".bail off", ".prompt 'vigie> '"]
+    return "\n".join(lines) + "\n"
+
+
+# --- hunting queries --------------------------------------------------------------------
+
+@dataclass
+class HuntParam:
+    name: str
+    description: str
+    default: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass
+class Hunt:
+    name: str
+    title: str
+    description: str
+    sql: str
+    params: list[HuntParam] = field(default_factory=list)
+
+
+_PARAM = re.compile(r"^@param\s+(\w+)\s+(.*?)(?:\s*\(default:?\s*(.*?)\))?\s*$")
+
+
+def load_hunt(path: Path) -> Hunt:
+    """A hunting query and its header: first comment line the title, then the description,
+    then `@param name description (default: value)` lines."""
+    text = Path(path).read_text(encoding="utf-8")
+    header = []
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        header.append(line[2:].strip())
+    title = header[0] if header else path.stem
+    params, description = [], []
+    for line in header[1:]:
+        match = _PARAM.match(line)
+        if match:
+            params.append(HuntParam(match.group(1), match.group(2), match.group(3)))
+        elif line:
+            description.append(line)
+    declared = {p.name for p in params}
+    used = set(re.findall(r"\$(\w+)", text))
+    if used - declared:
+        raise ValueError(f"{path.name}: parameter(s) {', '.join(sorted(used - declared))} not declared")
+    return Hunt(path.stem, title, " ".join(description), text, params)
+
+
+def hunts(folder: Path = HUNTING_DIR) -> dict[str, Hunt]:
+    return {p.stem: load_hunt(p) for p in sorted(Path(folder).glob("*.sql"))}
+
+
+def hunt_params(hunt: Hunt, given: dict[str, str]) -> dict[str, str]:
+    """Given values over defaults; every parameter bound (never pasted into the SQL)."""
+    unknown = set(given) - {p.name for p in hunt.params}
+    if unknown:
+        raise ValueError(f"hunt {hunt.name} has no parameter {', '.join(sorted(unknown))}; "
+                         f"it takes {', '.join(p.name for p in hunt.params) or 'none'}")
+    values = {}
+    for p in hunt.params:
+        if p.name in given:
+            values[p.name] = given[p.name]
+        elif p.default is not None:
+            values[p.name] = p.default
+        else:
+            raise ValueError(f"hunt {hunt.name} needs --param {p.name}=... ({p.description})")
+    return values
+
+
+def run_hunt(conn: duckdb.DuckDBPyConnection, name: str, given: dict[str, str]) -> pa.Table:
+    catalogue = hunts()
+    if name not in catalogue:
+        raise ValueError(f"no hunt named {name!r}; known: {', '.join(catalogue)}")
+    hunt = catalogue[name]
+    result = run(conn, hunt.sql, hunt_params(hunt, given))
+    assert result is not None
+    return result
+
+
+# --- interactive shell ------------------------------------------------------------------
+
+SHELL_HELP = """Statements end with ';'. The lake's views are defined; nothing you run can change it.
+  .tables            the views and tables
+  .hunts             saved hunting queries (run one with: .hunt NAME k=v ...)
+  .hunt NAME k=v     run a saved hunting query
+  .help  .quit"""
+
+
+def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, out: TextIO | None = None) -> None:
+    """A small SQL shell over the lake's views (history with readline when available)."""
+    out = out or sys.stdout
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    out.write("Vigie shell — " + SHELL_HELP.splitlines()[0] + " Type .help for commands.\n")
+    buffer: list[str] = []
+    while True:
+        try:
+            line = read("vigie> " if not buffer else "   ...> ")
+        except (EOFError, KeyboardInterrupt):
+            out.write("\n")
+            return
+        stripped = line.strip()
+        if not buffer and stripped.startswith("."):
+            if _dot_command(conn, stripped, out):
+                return
+            continue
+        buffer.append(line)
+        if not stripped.endswith(";"):
+            continue
+        sql, buffer = "\n".join(buffer), []
+        try:
+            result = run(conn, sql, allowed=SHELL_STATEMENTS)
+            if result is not None:
+                write_result(result, "table", out)
+        except (ReadOnlyError, duckdb.Error) as exc:
+            out.write(f"error: {str(exc).splitlines()[0]}\n")
+
+
+def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO) -> bool:
+    words = line.split()
+    command = words[0]
+    if command in (".quit", ".exit", ".q"):
+        return True
+    try:
+        if command == ".tables":
+            write_result(conn.sql("select table_name, table_type from information_schema.tables "
+                                  "order by table_name").to_arrow_table(), "table", out)
+        elif command == ".hunts":
+            for hunt in hunts().values():
+                params = " ".join(f"{p.name}=" + (p.default if p.default is not None else "?") for p in hunt.params)
+                out.write(f"{hunt.name:28} {hunt.title}\n{'':28} {params}\n")
+        elif command == ".hunt" and len(words) > 1:
+            given = dict(w.split("=", 1) for w in words[2:] if "=" in w)
+            write_result(run_hunt(conn, words[1], given), "table", out)
+        else:
+            out.write(SHELL_HELP + "\n")
+    except (ValueError, duckdb.Error) as exc:
+        out.write(f"error: {str(exc).splitlines()[0]}\n")
+    return False
