@@ -9,7 +9,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: env demo test test-slow lint typecheck clean
+.PHONY: env demo test test-slow test-prefect lint typecheck clean
 
 $(UV):
 	python3 -m venv .venv-bootstrap
@@ -21,9 +21,18 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 env: $(VENV)/.synced  ## the environment, exactly as uv.lock pins it
 
-demo: env  ## nightly pipeline over every day of sample_logs/ (demo pseudonym key)
-	VIGIE_DEMO=1 VIGIE_INBOX=sample_logs/inbox VIGIE_REFERENCE=sample_logs/reference \
-		$(VIGIE) ingest sample_logs/inbox
+DEMO_ENV := VIGIE_DEMO=1 VIGIE_INBOX=sample_logs/inbox VIGIE_REFERENCE=sample_logs/reference
+
+demo: env  ## nightly pipeline over every day of sample_logs/ (demo pseudonym key), then where the reports are
+	@days=$$(ls sample_logs/inbox | grep -oE '[0-9]{4}-[0-9]{2}-[0-9]{2}' | sort -u); \
+	first=$$(echo "$$days" | head -1); last=$$(echo "$$days" | tail -1); \
+	if [ -z "$$first" ]; then echo "no dated file in sample_logs/inbox"; exit 1; fi; \
+	$(DEMO_ENV) $(VIGIE) backfill --from $$first --to $$last && \
+	echo "" && echo "Reports, one folder per day: $(CURDIR)/reports/" && \
+	echo "Last day's report: $(CURDIR)/reports/$$last/report.html"
+
+test-prefect: env  ## a real Prefect server on loopback: serve the nightly deployment, run it (about 1 min)
+	$(VENV)/bin/pytest -q -m prefect_server tests/test_prefect_server.py
 
 test: env  ## the test suite (heavy checks are marked slow and skipped here)
 	$(VENV)/bin/pytest -q

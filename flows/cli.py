@@ -292,6 +292,19 @@ def simulate(start_date: str = typer.Option(..., "--start-date", help="First sim
                   f"({summary.events_per_second:,.0f}/s), {len(summary.attacks)} attacks -> {out}")
 
 
+@app.command()
+def serve(cron: str = typer.Option(None, help="Cron of the nightly run (default: settings, 30 2 * * *)"),
+          timezone: str = typer.Option(None, help="Time zone of the cron (default: Europe/Paris)")) -> None:
+    """Register the nightly deployment with its cron on the Prefect server and run it (flow.serve)."""
+    from flows.deploy import NoServerError, serve_nightly
+
+    preflight()
+    try:
+        serve_nightly(cron, timezone)
+    except NoServerError as exc:
+        fail(str(exc))
+
+
 # --- the analyst's workbench (transforms/workbench.py) -------------------------------------
 
 def _open_lake():  # noqa: ANN202
