@@ -63,11 +63,17 @@ def context(data: dict, exposed_dir: str) -> dict:
     lang = data["lang"]
     L = LABELS[lang]
     incidents = []
+    rank = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
     for inc in data["incidents"]:
+        ordered = sorted(inc["rule_ids"], key=lambda r: (-rank.get(data["rules"].get(r, {}).get("level"), 0), r))
+        headline = inc["rule_titles"][ordered[0]] if ordered else ""
+        if len(ordered) > 1:
+            headline += f" (+{len(ordered) - 1})"
         account = inc["primary_account"] or "?"
         incidents.append({
             **inc,
             "story": story(inc, lang),
+            "headline": headline,
             "severity_label": SEVERITY[lang][inc["severity"]],
             "colour": svg.SEVERITY_COLOURS[inc["severity"]],
             "is_new": inc["first_day"] == data["day"],
