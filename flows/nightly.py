@@ -22,6 +22,7 @@ from flows.ingest import _is_io_error, ingest_paths
 from flows.progress import emit
 from transforms.config import ingest_options
 from transforms.detect import run_day
+from transforms.ingest import IngestOptions
 from transforms.lake import clean_stale_tmp, lake_lock
 from transforms.nightly import RunSummary, StepTiming, days_between, days_to_run, default_day, plan_inbox
 from transforms.report import ReportResult, load_run_state, save_run_state, write_report
@@ -55,8 +56,9 @@ def publish_artifacts(result: ReportResult) -> None:
                           description=f"Incidents with a finding on {result.day}")
 
 
-def run_night(day: date, settings: Settings, artifacts: bool = True) -> RunSummary:
-    """One night's work for `day` (the caller holds the lake lock)."""
+def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
+              artifacts: bool = True) -> RunSummary:
+    """One night's work for `day` (the caller holds the lake lock; `opts` carries the key)."""
     started = time.monotonic()
     summary = RunSummary(day=str(day))
     lake, reports = Path(settings.lake).resolve(), Path(settings.reports)
@@ -64,7 +66,9 @@ def run_night(day: date, settings: Settings, artifacts: bool = True) -> RunSumma
     t = time.monotonic()
     plan = plan_inbox(Path(settings.inbox), lake, day)
     emit("nightly.plan", plan)
-    results = ingest_paths(plan.files, "auto", ingest_options(settings)) if plan.files else []
+    if plan.files and opts is None:
+        opts = ingest_options(settings)
+    results = ingest_paths(plan.files, "auto", opts) if plan.files else []
     summary.inbox = {"files": len(plan.files), "todays": len(plan.todays), "late": len(plan.late),
                      "known": plan.known, "future": plan.future}
     summary.ingested = [asdict(r) for r in results]
@@ -133,8 +137,9 @@ def backfill(start: date, end: date) -> list[dict]:
     summaries = []
     with lake_lock(settings.lake):
         clean_stale_tmp(settings.lake)
+        opts = ingest_options(settings)  # the key and reference data, loaded once
         for day in days_between(start, end):
-            summary = run_night(day, settings)
+            summary = run_night(day, settings, opts)
             _log(summary)
             summaries.append(summary.as_dict())
     return summaries
