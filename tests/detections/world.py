@@ -173,9 +173,15 @@ class World:
 
     def label(self, scenario: str, accounts: list[str], sessions: list[str], ips: list[str],
               start: datetime, end: datetime, exposed: set[str]) -> None:
-        self.labels.append({"id": f"atk-{len(self.labels) + 1}", "scenario": scenario, "accounts": accounts,
-                            "sessions": sessions, "ips": ips, "start": start.isoformat() + "Z",
-                            "end": end.isoformat() + "Z", "exposed_beneficiaries": sorted(exposed)})
+        """One attack in the simulator's label format (simulator/labels.py)."""
+        self.labels.append({
+            "attack_id": f"{scenario}-{len(self.labels) + 1}", "scenario": scenario,
+            "malicious_accounts": [{"actor_user_id": a, "pc_sub": None} for a in accounts],
+            "malicious_sessions": {"app_session_id": sessions, "pc_session_id": [], "browsing_session_id": []},
+            "malicious_ips": ips, "malicious_devices": [],
+            "window_start": start.isoformat() + "Z", "window_end": end.isoformat() + "Z",
+            "first_malicious_day": start.date().isoformat(),
+            "exposed_beneficiaries": sorted(exposed), "exposed_count": len(exposed)})
 
 
 def bid_of(n: int) -> str:
@@ -424,5 +430,5 @@ def write(w: World, folder: Path) -> tuple[list[Path], Path]:
             path.write_text("".join(json.dumps(r) + "\n" for r in day_rows), encoding="utf-8")
             files.append(path)
     labels = folder / "labels.json"
-    labels.write_text(json.dumps({"attacks": w.labels}, indent=1), encoding="utf-8")
+    labels.write_text(json.dumps(w.labels, indent=1), encoding="utf-8")
     return files, labels
