@@ -2,7 +2,8 @@
 
 Why day by day: memory stays bounded by one day's events; each Paris day's events are routed
 to the UTC day files they belong to (log rotation is on UTC days), and a UTC day is written as
-soon as no later Paris day can add to it, on a background thread while the next day is built.
+soon as no later Paris day can add to it: its lines are built, damaged and compressed on a
+writer thread while the next day is built (that work is Polars and gzip, which release the GIL).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from simulator import activity, attacks, dirt, labels, population, sessions, tra
 from simulator.calendar import DAY_MS, utc_midnight_ms
 from simulator.context import Day, Sim
 from simulator.options import SimulationOptions
+
+MAX_QUEUED = 4  # files waiting for a writer thread
 
 
 @dataclass
@@ -71,12 +74,18 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
     pool = ThreadPoolExecutor(max_workers=2)
     futures = []
 
+    actors_cache: list = [0, None]
+
+    def actors() -> pl.DataFrame:
+        if actors_cache[0] != len(sim.pop.agents):
+            actors_cache[:] = [len(sim.pop.agents), writers.actor_table(sim)]
+        return actors_cache[1]
+
     def flush(utc_day: date) -> None:
         parts = pending.pop(utc_day, None)
         if parts is None:
             return
         day_no = (utc_day - start_date).days
-        actors = writers.actor_table(sim)
         for source in ("proconnect", "app"):
             frames = parts.get(source, [])
             frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
@@ -87,15 +96,16 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
             frame = frame.sort("_t", maintain_order=True)
             if source == "app":
                 collector.add_app(frame)
-                lines = writers.app_lines(sim, frame, day_no, actors)
-                summary.app_lines += lines.height
+                summary.app_lines += frame.height
             else:
                 collector.add_pc(frame)
-                lines = writers.pc_lines(sim, frame, utc_day, day_no, actors)
-                summary.proconnect_lines += lines.height
+                summary.proconnect_lines += frame.height
             name = f"{source}-{utc_day.isoformat()}.jsonl.gz"
-            futures.append(pool.submit(_finish, out / "inbox" / name, lines, source, sim,
-                                       day_no, (source, day_no) in truncate_days, dirt_log))
+            while sum(not f.done() for f in futures) >= MAX_QUEUED:  # bound the memory held
+                next(f for f in futures if not f.done()).result()
+            futures.append(pool.submit(_finish, out / "inbox" / name, frame, source, sim, utc_day,
+                                       day_no, actors(), (source, day_no) in truncate_days,
+                                       dirt_log))
             summary.files.append(f"inbox/{name}")
 
     for i, d in enumerate(sim.days):
@@ -148,8 +158,13 @@ def _truncate_days(sim: Sim, rng: np.random.Generator) -> set[tuple[str, int]]:
             for _ in range(d.truncated_files)}
 
 
-def _finish(path: Path, lines: pl.DataFrame, source: str, sim: Sim, day_no: int,
-            truncate: bool, log: list[dict]) -> None:
+def _finish(path: Path, frame: pl.DataFrame, source: str, sim: Sim, utc_day: date, day_no: int,
+            actors: pl.DataFrame, truncate: bool, log: list[dict]) -> None:
+    """Lines, dirt and gzip of one file, on a writer thread (Polars and gzip run off the GIL)."""
+    if source == "app":
+        lines = writers.app_lines(sim, frame, day_no, actors)
+    else:
+        lines = writers.pc_lines(sim, frame, utc_day, day_no, actors)
     d = sim.opts.dirt
     text = lines["line"]
     if d.enabled:

@@ -1,9 +1,10 @@
 """Lines exactly in the spec formats, one gzip file per source and UTC day.
 
-Why string concatenation in Polars: optional fields must be absent (not null) when unknown,
-and every value is generated here (no quotes or backslashes to escape), so each line is a
-null-skipping concat of `"key":value` pieces, which is several times faster than a JSON
-encoder. Lines are sorted by time per file; gzip headers carry no mtime (same seed, same bytes).
+Why string templates in Polars: optional fields must be absent (not null) when unknown, and
+every value is generated here (no quotes or backslashes to escape), so each line is a
+`pl.format` template of `"key":value` pieces, one template per shape of present fields, which
+is many times faster than a JSON encoder. Lines are sorted by time per file; gzip headers carry
+no mtime (same seed, same bytes).
 """
 
 from __future__ import annotations
@@ -52,24 +53,55 @@ TECH = [("warn", 40, "invalid-session-exception", "Session not found or expired"
 
 
 def encode(frame: pl.DataFrame, spec: list[tuple[str, str]]) -> pl.Series:
-    """Null-skipping concatenation of `"key":value` pieces into one JSON object per row."""
-    pieces = []
-    first = True
-    for name, kind in spec:
-        if name not in frame.columns:
-            continue
-        col = pl.col(name)
-        sep = "" if first else ","
-        if kind == "f":
-            piece = pl.concat_str([pl.lit(sep), col])
-        elif kind == "s":
-            piece = pl.concat_str([pl.lit(f'{sep}"{name}":"'), col, pl.lit('"')])
+    """One JSON object per row: `"key":value` pieces, absent (not null) when the value is null.
+
+    Rows are grouped by which of their fields are null (a dozen shapes a day); each shape is
+    one flat `pl.format` template over its columns, several times faster than a null-skipping
+    concatenation of per-field pieces. Kinds: "s" quoted string, "r" raw value (number, bool,
+    JSON text), "f" a pre-built fragment of `"key":value` pairs.
+    """
+    n = frame.height
+    cols = [(name, kind) for name, kind in spec
+            if name in frame.columns and frame[name].null_count() < n]
+    if n == 0:
+        return pl.Series("line", [], dtype=pl.String)
+    optional = [name for name, _ in cols if frame[name].null_count() > 0]
+    if optional:
+        mask = frame.select(pl.sum_horizontal(
+            [pl.col(c).is_not_null().cast(pl.Int64) * (1 << i) for i, c in enumerate(optional)]
+        )).to_series().to_numpy()
+        shapes = np.unique(mask)
+    else:
+        mask, shapes = None, np.zeros(1, dtype=np.int64)
+    bit = {c: 1 << i for i, c in enumerate(optional)}
+    parts, rows = [], []
+    for shape in shapes:
+        present = [(c, k) for c, k in cols if c not in bit or int(shape) & bit[c]]
+        template, lit = [], "{"
+        for c, k in present:
+            sep = "" if lit == "{" else ","
+            if k == "f":
+                lit += sep
+            elif k == "s":
+                lit += f'{sep}"{c}":"'
+            else:
+                lit += f'{sep}"{c}":'
+            template.append(lit.replace("{", "{{").replace("}", "}}") + "{}")
+            lit = '"' if k == "s" else ""
+        template.append((lit + "}").replace("{", "{{").replace("}", "}}") + "\n")
+        if mask is None or len(shapes) == 1:
+            sub = frame
         else:
-            piece = pl.concat_str([pl.lit(f'{sep}"{name}":'), col.cast(pl.String)])
-        pieces.append(piece)
-        first = False
-    expr = pl.concat_str([pl.lit("{"), pl.concat_str(pieces, ignore_nulls=True), pl.lit("}\n")])
-    return frame.select(expr.alias("line")).to_series()
+            idx = np.flatnonzero(mask == shape)
+            rows.append(idx)
+            sub = frame[idx]
+        parts.append(sub.select(pl.format("".join(template), *[c for c, _ in present]))
+                     .to_series())
+    if len(parts) == 1:
+        return parts[0].alias("line")
+    order = np.empty(n, dtype=np.int64)
+    order[np.concatenate(rows)] = np.arange(n)
+    return pl.concat(parts).gather(order).alias("line")
 
 
 def actor_table(sim: Sim) -> pl.DataFrame:
@@ -183,17 +215,20 @@ def technical(sim: Sim, day_no: int, t0: int, t1: int, n_lines: int) -> pl.DataF
 
 
 def write_gz(path: Path, lines: pl.Series, level: int) -> None:
-    """Write the already newline-terminated lines as one deterministic gzip member."""
+    """Write the already newline-terminated lines as one deterministic gzip member.
+
+    Polars' own gzip writer (Rust, off the GIL) is about twice as fast as the zlib module at
+    the same ratio; its header has no mtime and its output does not depend on the thread count,
+    so the same seed still gives the same bytes.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    arr = lines.to_arrow()
-    if len(arr) == 0:
-        data = b""
-    else:
-        arr = arr.combine_chunks() if hasattr(arr, "combine_chunks") else arr
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
-        data = memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
     tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                                compresslevel=level, mtime=0) as gz:
-        gz.write(data)
+    if len(lines) == 0:
+        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
+                                                    compresslevel=level, mtime=0):
+            pass
+    else:
+        pl.DataFrame({"line": lines}).write_csv(
+            tmp, include_header=False, quote_style="never", line_terminator="",
+            compression="gzip", compression_level=level, check_extension=False)
     tmp.replace(path)
