@@ -118,3 +118,24 @@ def test_init_file_opens_the_same_views_in_the_stock_cli(lake: Path, tmp_path: P
         out = subprocess.run([duckdb_cli, "-init", str(init), "-csv", "-c", "select count(*) from app_activity"],
                              capture_output=True, text=True, check=True)
         assert out.stdout.strip().splitlines()[-1] != "0"
+
+
+def test_cli_query_and_hunt(lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.setenv("VIGIE_LAKE", str(lake))
+    monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "absent.toml"))
+    runner = CliRunner()
+    result = runner.invoke(app, ["query", "select count(*) as n from app_events where src_ip = $ip",
+                                 "--param", f"ip={ATTACKER_IP}", "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == {"n": 240}
+    refused = runner.invoke(app, ["query", f"copy (select 1) to '{tmp_path}/x.csv'"])
+    assert refused.exit_code == 2 and not (tmp_path / "x.csv").exists()
+    hunt = runner.invoke(app, ["hunt", "ip_activity", "--param", f"ip={ATTACKER_IP}", "--format", "csv"])
+    assert hunt.exit_code == 0 and "OF-38-000142-u07" in hunt.stdout
+    missing = runner.invoke(app, ["hunt", "ip_activity"])
+    assert missing.exit_code == 2
+    init = runner.invoke(app, ["shell", "--init-file", str(tmp_path / "init.sql")])
+    assert init.exit_code == 0 and (tmp_path / "init.sql").exists()
