@@ -101,7 +101,30 @@ def uuid1(seed: int, kind: int, *keys) -> str:
 
 
 def hex1(seed: int, kind: int, width: int, *keys) -> str:
-    """One hex string of `width` characters."""
+    """One hex string of `width` characters (the same as `hex_ids` on `derive(...)`).
+
+    Ids made one at a time come with a counter as last key (session ids in the login loop), so
+    they are computed vectorised by blocks of consecutive last keys and cached: a block costs
+    less than a few ids hashed in plain Python.
+    """
+    last = int(keys[-1])
+    block = (seed, kind, width, keys[:-1], last >> _BLOCK_BITS)
+    values = _blocks.get(block)
+    if values is None:
+        if len(_blocks) >= 64:
+            _blocks.clear()
+        base = (last >> _BLOCK_BITS) << _BLOCK_BITS
+        h = derive(seed, kind, *keys[:-1], np.arange(base, base + (1 << _BLOCK_BITS)))
+        values = _blocks[block] = hex_ids(h, width).to_list()
+    return values[last & ((1 << _BLOCK_BITS) - 1)]
+
+
+_BLOCK_BITS = 10
+_blocks: dict[tuple, list[str]] = {}
+
+
+def _hex1_plain(seed: int, kind: int, width: int, *keys) -> str:
+    """Reference implementation of `hex1`, in plain Python (kept for the tests)."""
     h = _derive1(seed, kind, keys)
     out = "".join(f"{_mix1(h + i):016x}" for i in range(-(-width // 16)))
     return out[:width]

@@ -35,6 +35,40 @@ class Collector:
             self.pc.append(rows.select("_atk", "_t", "ip", "sessionId", "browsingSessionId"))
 
 
+_STR = json.encoder.encode_basestring  # the C encoder when available, as json.dumps uses
+
+
+def dumps(obj: object, level: int = 0) -> str:
+    """`json.dumps(obj, indent=1, ensure_ascii=False, default=str)`, byte for byte, faster.
+
+    Why: with `indent` the standard library falls back to its pure-Python encoder, which costs
+    seconds on the long exposed-beneficiary lists; here lists of plain strings or ints are
+    joined in one go and everything else goes through json.dumps itself.
+    """
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        ind = "\n" + " " * (level + 1)
+        items = (_STR(_key(k)) + ": " + dumps(v, level + 1) for k, v in obj.items())
+        return "{" + ind + ("," + ind).join(items) + "\n" + " " * level + "}"
+    if isinstance(obj, list | tuple):
+        if not obj:
+            return "[]"
+        ind = "\n" + " " * (level + 1)
+        if all(type(x) is str for x in obj):
+            body = ("," + ind).join(map(_STR, obj))
+        elif all(type(x) is int for x in obj):
+            body = ("," + ind).join(map(int.__repr__, obj))
+        else:
+            body = ("," + ind).join(dumps(x, level + 1) for x in obj)
+        return "[" + ind + body + "\n" + " " * level + "]"
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def _key(k: object) -> str:
+    return k if isinstance(k, str) else next(iter(json.loads(json.dumps({k: 0}))))
+
+
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -85,7 +119,7 @@ def write(sim: Sim, col: Collector, out: Path) -> list[dict]:
             "lines": a.height + p.height,
             "parameters": attack.params.get("public", {}),
         })
-    (out / "labels.json").write_text(json.dumps(labels, indent=1, ensure_ascii=False))
+    (out / "labels.json").write_text(dumps(labels))
     flat = pl.DataFrame([{**lab, "malicious_sessions": json.dumps(lab["malicious_sessions"]),
                           "malicious_accounts": json.dumps(lab["malicious_accounts"]),
                           "parameters": json.dumps(lab["parameters"])} for lab in labels])

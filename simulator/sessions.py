@@ -146,10 +146,8 @@ def run_logins(day: Day, segments: list[Segment]) -> None:
 
 
 def app_login_frame(day: Day, rows: list[tuple]) -> pl.DataFrame:
-    from simulator.events import iso_ms
-
     devices = day.sim.pop.devices
-
+    auth = pl.Series([r[2].auth_time if r[3] else None for r in rows], dtype=pl.Int64)
     return pl.DataFrame({
         "_t": [r[0] for r in rows],
         "_a": [r[2].agent for r in rows],
@@ -162,7 +160,7 @@ def app_login_frame(day: Day, rows: list[tuple]) -> pl.DataFrame:
         "http_status": [302 if r[1] != "SESSION_CREATED" else None for r in rows],
         "auth_acr": [r[2].acr if r[3] else None for r in rows],
         "auth_amr": [r[2].amr if r[3] else None for r in rows],
-        "auth_time": [iso_ms(r[2].auth_time) if r[3] else None for r in rows],
+        "auth_time": auth.cast(pl.Datetime("ms")).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
         "app_session_id": [r[2].app_session for r in rows],
         "src_ip": [r[2].ip for r in rows],
         "user_agent": [r[2].ua for r in rows],

@@ -8,7 +8,6 @@ writer thread while the next day is built (that work is Polars and gzip, which r
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -200,4 +199,4 @@ def _write_world(sim: Sim, summary: SimulationSummary, dirt_log: list[dict], pat
         "attacks": [{"attack_id": a.attack_id, "scenario": a.scenario,
                      "parameters": a.params.get("public", {})} for a in sim.attacks],
     }
-    path.write_text(json.dumps(world, indent=1, ensure_ascii=False, default=str))
+    path.write_text(labels.dumps(world))

@@ -65,6 +65,7 @@ def encode(frame: pl.DataFrame, spec: list[tuple[str, str]]) -> pl.Series:
             if name in frame.columns and frame[name].null_count() < n]
     if n == 0:
         return pl.Series("line", [], dtype=pl.String)
+    frame = frame.select([c for c, _ in cols])  # gather only what the lines use
     optional = [name for name, _ in cols if frame[name].null_count() > 0]
     if optional:
         mask = frame.select(pl.sum_horizontal(

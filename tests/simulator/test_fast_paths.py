@@ -1,0 +1,42 @@
+"""The simulator's fast paths give exactly what their plain versions give."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date
+
+import polars as pl
+
+from simulator import ids, labels, writers
+from simulator.events import iso_ms
+
+
+def test_block_cached_hex_ids_equal_plain_ones():
+    rnd = random.Random(1)
+    for _ in range(2000):
+        seed, kind, width = rnd.randrange(1 << 40), rnd.choice([31, 32, 33, 61]), rnd.choice([12, 16, 64, 128])
+        keys = (rnd.randrange(40), rnd.randrange(1 << 20)) if rnd.random() < 0.7 else (rnd.randrange(5000),)
+        assert ids.hex1(seed, kind, width, *keys) == ids._hex1_plain(seed, kind, width, *keys)
+
+
+def test_dumps_is_json_dumps_indent_1():
+    obj = {"a": [], "b": {}, "c": [1, True, None, 2.5, 'é"x\n\u2028'], 1: (1, 2), "d": date(2025, 1, 1),
+           "e": [[1, 2], [3]], "f": [True, False], "g": ["x", "y"], "h": [3, 4], None: 3, 2.5: "x"}
+    assert labels.dumps(obj) == json.dumps(obj, indent=1, ensure_ascii=False, default=str)
+
+
+def test_vectorised_auth_time_equals_iso_ms():
+    ms = [1_700_000_000_000, 1_700_000_000_001, 1_762_300_000_999, 1_600_000_000_450]
+    got = pl.Series(ms).cast(pl.Datetime("ms")).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_list()
+    assert got == [iso_ms(m) for m in ms]
+
+
+def test_encode_skips_nulls_and_keeps_order():
+    frame = pl.DataFrame({"a": ["x", None, "z", None], "n": [1, 2, None, None],
+                          "b": [True, None, False, None], "_f": [None, '"k":"v"', None, None]})
+    spec = [("a", "s"), ("_f", "f"), ("n", "r"), ("b", "r"), ("absent", "s")]
+    lines = writers.encode(frame, spec).to_list()
+    assert lines == ['{"a":"x","n":1,"b":true}\n', '{"k":"v","n":2}\n', '{"a":"z","b":false}\n', "{}\n"]
+    assert [json.loads(x) for x in lines[:3]] == [{"a": "x", "n": 1, "b": True}, {"k": "v", "n": 2},
+                                                  {"a": "z", "b": False}]
