@@ -199,6 +199,23 @@ def _stage(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: IngestO
     conn.execute(f"create temp view staged as select * from read_parquet('{parts}/*.parquet')")
 
 
+def _load_existing_events(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, lake: Path) -> None:
+    """`existing_events`: events other files already put in the lake for the days this file touches.
+
+    Why: a producer that re-sends events in another file must not double the counts; the
+    copy is quarantined as a duplicate naming the file and line that came first.
+    """
+    days = [str(row[0]) for row in conn.execute(
+        "select distinct event_date from staged where reject_reason is null").fetchall()]
+    others = sorted(str(f) for day in days for f in partition_dir(lake, table, day).glob("*.parquet")
+                    if f.name != f"{file_id}.parquet")
+    if others:
+        conn.execute("create temp table existing_events as select event_uid, source_file, source_line "
+                     "from read_parquet($files)", {"files": others})
+    else:
+        conn.execute("create temp table existing_events (event_uid varchar, source_file varchar, source_line bigint)")
+
+
 def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, source_file: str,
                    tmp: Path, opts: IngestOptions) -> tuple[list[tuple[Path, Path]], list[str]]:
     """Write the good rows per day, sorted by time, and the quarantine, into `tmp`."""
@@ -208,6 +225,7 @@ def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, so
     ip_info = opts.reference.lookup(sorted(ips))
     conn.register("ip_info", ip_info)
     conn.execute("create temp table _run as select $source_file as source_file", {"source_file": source_file})
+    _load_existing_events(conn, table, file_id, opts.lake)
     conn.execute(read_sql("ingest/checked_rows.sql"))
     days = [str(row[0]) for row in conn.execute(
         "select distinct event_date from lake_rows order by 1").fetchall()]

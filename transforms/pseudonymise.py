@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BLOCK = 64  # SHA-256 block size (RFC 2104)
@@ -25,7 +25,7 @@ class PseudonymKeyError(RuntimeError):
 
 @dataclass(frozen=True)
 class PseudonymKey:
-    secret: bytes
+    secret: bytes = field(repr=False)
 
     def __repr__(self) -> str:  # never print the key, even by accident
         return "PseudonymKey(***)"

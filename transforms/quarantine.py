@@ -21,7 +21,10 @@ from transforms.pseudonymise import PseudonymKey, email_pseudonym, pseudonym
 PERSONAL_FIELDS = ("beneficiary_id", "actor_email", "target_email", "idpEmail", "idpLoginHint")
 # "field": "value" — also a value cut short by a truncated line (no closing quote)
 _FIELD = re.compile('("(?:' + "|".join(PERSONAL_FIELDS) + r')"\s*:\s*")((?:[^"\\]|\\.)*)')
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# An address around each "@": at most 64 characters before it (RFC 5321's local part) and a
+# dotted domain after it; bounded so that a 10 MB line without "@" costs one scan.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
+KEPT_CHARS = 64 << 10
 _SEARCH = re.compile(r'("search_params"\s*:\s*)(\{[^{}]*\}?)')
 _SEARCH_VALUE = re.compile(r'(:\s*")((?:[^"\\]|\\.)*)')
 
@@ -30,6 +33,8 @@ def mask_raw_line(text: str | None, key: PseudonymKey) -> str | None:
     """The line with personal values replaced by their pseudonyms (domains kept in clear)."""
     if text is None:
         return None
+    if len(text) > KEPT_CHARS:  # the whole line stays in the source file
+        text = text[:KEPT_CHARS] + f"... [{len(text) - KEPT_CHARS} more characters in the source file]"
 
     def field(match: re.Match) -> str:
         value = match.group(2)

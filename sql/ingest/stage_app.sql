@@ -135,11 +135,10 @@ select
     contains_nir,
     in_portfolio,
     case when j.search_params is not null then
-        to_json(map_from_entries(list_transform(json_keys(j.search_params), lambda p: {
-            'key': p,
-            'value': pseudonym(k.ipad, k.opad,
-                json_extract_string(j.search_params, '$."' || replace(p, '"', '\"') || '"'))
-        })))
+        to_json(map_from_entries(list_transform(
+            map_entries(json_transform(j.search_params, '"MAP(VARCHAR, JSON)"')),
+            lambda e: {'key': e.key, 'value': pseudonym(k.ipad, k.opad, e.value->>'$')}
+        )))
     end as search_params_ref,
     j.export_format as export_format,
     rows_exported,
@@ -148,8 +147,8 @@ select
     target_roles,
     j.target_org_siret as target_org_siret,
     case when len(unknown_keys) > 0 then
-        to_json(map_from_entries(list_transform(unknown_keys, lambda u: {
-            'key': u, 'value': json_extract(line, '$."' || replace(u, '"', '\"') || '"')
-        })))
+        to_json(map_from_entries(list_filter(
+            map_entries(json_transform(line, '"MAP(VARCHAR, JSON)"')),
+            lambda e: not list_contains($known, e.key))))
     end as unmapped
 from checked, _key k

@@ -153,8 +153,8 @@ select
     pid,
     j.hostname as hostname,
     case when len(unknown_keys) > 0 then
-        to_json(map_from_entries(list_transform(unknown_keys, lambda u: {
-            'key': u, 'value': json_extract(line, '$."' || replace(u, '"', '\"') || '"')
-        })))
+        to_json(map_from_entries(list_filter(
+            map_entries(json_transform(line, '"MAP(VARCHAR, JSON)"')),
+            lambda e: not list_contains($known, e.key))))
     end as unmapped
 from checked, _key k
