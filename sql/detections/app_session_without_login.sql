@@ -24,7 +24,7 @@ no_login as (
     select s.session_id
     from sessions s
     where not s.has_login and not exists (
-        select 1 from pc_logins l
+        select 1 from pc_logins_between($event_date::date - 1, $event_date) l
         where l.user_sub = s.user_sub and l.verified
           and l.verified_at between s.first_seen - interval 12 hour and s.first_seen + interval 5 minute)
 )

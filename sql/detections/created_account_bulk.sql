@@ -6,7 +6,7 @@ with created as (
     select user_id, min(created_at) as created_at, arg_min(creator_user_id, created_at) as creator_user_id,
         bool_or(is_off_hours(created_at)) as created_off_hours
     from account_creations
-    where created_at::date > $event_date::date - to_days($lookback_days)
+    where event_date > $event_date::date - to_days($lookback_days) and event_date <= $event_date
     group by user_id
 ),
 today as (

@@ -3,13 +3,25 @@
 -- (office NAT, VPN, mobile carrier): the manager, or whoever holds the manager's session,
 -- is using the accounts it created. Onboarded staff log in from their site's office: passes.
 with created as (
-    select * from account_creations where created_at::date > $event_date::date - to_days($lookback_days)
+    select * from account_creations
+    where event_date > $event_date::date - to_days($lookback_days) and event_date <= $event_date
+),
+-- accounts' ProConnect subject and organisation, from the daily profiles (small) not the events
+accounts as (
+    select user_id, any_value(user_sub) filter (where user_sub is not null) as user_sub,
+        any_value(org_siret) as org_siret
+    from account_daily
+    where event_date > $event_date::date - ($lookback_days + 28) and event_date <= $event_date
+    group by user_id
+),
+logins as (
+    select * from pc_logins_between($event_date::date - ($lookback_days + 1), $event_date)
 ),
 creator_browsers as (
     select c.user_id, c.creator_user_id, list(distinct l.browsing_session_id) as browsers
     from created c
     join accounts ca on ca.user_id = c.creator_user_id
-    join pc_logins l on l.user_sub = ca.user_sub
+    join logins l on l.user_sub = ca.user_sub
         and l.started_at between c.created_at - interval 12 hour and c.created_at
     group by all
 ),
@@ -17,7 +29,7 @@ first_logins as (
     select a.user_id, l.*
     from accounts a
     join created c using (user_id)
-    join pc_logins l on l.user_sub = a.user_sub and l.verified and l.started_at >= c.created_at
+    join logins l on l.user_sub = a.user_sub and l.verified and l.started_at >= c.created_at
     where l.started_at::date = $event_date
 ),
 matched as (

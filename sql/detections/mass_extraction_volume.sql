@@ -1,6 +1,7 @@
 -- Distinct beneficiaries read in a day far above the account's own history AND its peers,
 -- with an absolute floor (Splunk-style: floor and deviation together). Cold start: an account
--- with no history is compared with its peers and the floor only.
+-- with no history is compared with its peers and the floor only; with no peers' history either
+-- (a new lake), only when most of its reads are out of its organisation's portfolio.
 with today as (
     select * from account_daily where event_date = $event_date and not is_service
 ),
@@ -9,7 +10,8 @@ compared as (
         t.*,
         coalesce(h.max_distinct_beneficiaries, 0) as own_max,
         coalesce(h.active_days, 0) as history_days,
-        coalesce(p.p99_distinct_beneficiaries, 0) as peer_p99
+        coalesce(p.p99_distinct_beneficiaries, 0) as peer_p99,
+        coalesce(p.peer_days, 0) as peer_days
     from today t
     left join account_history($event_date) h using (user_id)
     left join peer_history($event_date) p using (org_type, role_key)
@@ -20,6 +22,10 @@ flagged as (
     where distinct_beneficiaries >= $floor
       and distinct_beneficiaries >= $own_factor * own_max
       and distinct_beneficiaries >= $peer_factor * peer_p99
+      -- with neither its own history nor its peers' (the lake's first days), volume alone is
+      -- a heavy user's ordinary day: only reads mostly outside the portfolio count then
+      and (history_days >= 1 or peer_days >= $min_peer_days
+           or reads_out_of_portfolio >= $cold_out_share * reads)
 ),
 -- the sessions that carried the volume (not the owner's ordinary sessions of the same day)
 bulk_sessions as (
@@ -39,7 +45,7 @@ select
     f.org_siret,
     f.first_event as first_seen,
     f.last_event as last_seen,
-    case when f.reads_out_of_portfolio >= 0.8 * f.reads or f.nir_reads > 0 then 'critical' else 'high' end
+    case when f.reads_out_of_portfolio >= 0.8 * f.reads then 'critical' else 'high' end
         as severity,
     least(0.99, 0.6 + 0.1 * ln(f.distinct_beneficiaries / greatest($floor, 1))) as confidence,
     b.session_ids,

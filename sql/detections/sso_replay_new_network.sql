@@ -2,7 +2,8 @@
 -- by a full login (IDP_CALLEDBACK) from another network and another browser, with no new
 -- IdP round trip. The SSO flow's own network/browser must both differ from the login's.
 with logins as (
-    select * from pc_logins where session_id is not null
+    -- a ProConnect session lives 12 hours: its full login is at most the day before
+    select * from pc_logins_between($event_date::date - 1, $event_date) where session_id is not null
 ),
 origin as (
     select session_id, arg_min(net, started_at) as login_net, arg_min(ua_key, started_at) as login_ua,
@@ -17,7 +18,9 @@ reuse as (
 ),
 account as (
     select user_sub, any_value(user_id) as user_id, any_value(org_siret) as org_siret
-    from app_events where user_sub is not null group by user_sub
+    from account_daily
+    where user_sub is not null and event_date between $event_date::date - 28 and $event_date
+    group by user_sub
 )
 select
     'session' as entity_type, r.session_id as entity_id, a.user_id, a.org_siret,

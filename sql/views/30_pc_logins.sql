@@ -2,11 +2,14 @@
 -- back from the IdP: IDP_CALLEDBACK, where sessionId is regenerated) or an SSO reuse of an existing
 -- session (FC_SSO_INITIATED, no IdP round trip). Back-channel calls carry the SP's ip, not the
 -- user's, and are left out of the network columns.
-create or replace view pc_logins as
+-- `pc_logins_between(d0, d1)` reads only those UTC days' partitions (rules look back a day or
+-- two, not over the whole lake); `pc_logins` is every day, for analysts.
+create or replace macro pc_logins_between(d0, d1) as table
 with front as (
     select *, net_key(src_asn, src_prefix, src_ip) as net, ua_key(user_agent) as ua_key
     from auth_events
     where event_name is not null and not is_back_channel
+      and event_date between d0::date and d1::date
 ),
 flows as (
     select
@@ -35,3 +38,6 @@ flows as (
     group by 1
 )
 select * from flows;
+
+create or replace view pc_logins as
+select * from pc_logins_between(date '0001-01-01', date '9999-12-31');

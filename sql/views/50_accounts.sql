@@ -12,7 +12,8 @@ select
     target_roles,
     event_uid,
     source_file,
-    source_line
+    source_line,
+    event_date
 from app_activity
 where event_type in ('USER_CREATE', 'USER_INVITE') and outcome = 'success' and target_user_id is not null;
 

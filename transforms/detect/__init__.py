@@ -50,7 +50,7 @@ def run_days(lake: Path, days: list[date], **kwargs) -> list[DetectSummary]:
     """Backfill: days in order, incidents linked once at the end."""
     summaries = [run_day(lake, d, link=False, **kwargs) for d in sorted(days)]
     if summaries:
-        conn = connect(Path(lake).resolve())
+        conn = connect(Path(lake).resolve(), kwargs.get("memory_limit", "2GB"), kwargs.get("threads", 0))
         try:
             summaries[-1].incidents = incidents.link(conn, Path(lake).resolve())
         finally:

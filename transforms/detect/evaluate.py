@@ -83,10 +83,10 @@ def _trap_index(world: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return by_account, by_ip
 
 
-def evaluate(lake: Path, labels: Path, key: PseudonymKey) -> dict:
+def evaluate(lake: Path, labels: Path, key: PseudonymKey, memory_limit: str = "2GB") -> dict:
     """One JSON-ready dict: per scenario and overall (see docs/detections.md for each key)."""
     attacks = load_labels(labels)
-    conn = connect(Path(lake))
+    conn = connect(Path(lake), memory_limit)
     try:
         rows = [dict(zip(FINDING_COLUMNS, f, strict=True)) for f in conn.execute(
             f"select {', '.join(FINDING_COLUMNS)} from findings").fetchall()]
