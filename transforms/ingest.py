@@ -26,7 +26,10 @@ from transforms import manifest
 from transforms.enrich import Reference
 from transforms.lake import (
     QUARANTINE_DIR,
+    clean_stale_tmp,
     configure,
+    crash_point,
+    lake_lock,
     new_tmp_dir,
     partition_dir,
     publish,
@@ -256,11 +259,13 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
         configure(conn, opts.memory_limit, opts.threads, tmp / "spill")
         stats = ReadStats()
         _stage(conn, path, kind, opts, stats, tmp)
+        crash_point("ingest.staged")
         result.sha256 = stats.sha256
         result.warnings = list(stats.warnings)
         same = manifest.find_by_hash(opts.lake, stats.sha256)
         if same is not None:
             conn.close()
+            _drop_earlier_versions(opts.lake, same)
             result.status = "skipped"
             result.lines_read = same.lines_read
             result.rows_written = same.rows_written
@@ -269,6 +274,7 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
             result.message = f"already ingested as {same.source_file}: nothing changed"
             return result
         moves, days = _write_outputs(conn, table, file_id, source_file, tmp, opts)
+        crash_point("ingest.outputs_written")
         written, quarantined, first, last = conn.execute(read_sql("ingest/file_counts.sql")).fetchone()
         conn.close()
         if stats.lines != written + quarantined:
@@ -286,7 +292,7 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
             reference_missing=list(opts.reference.missing),
             replaces_sha256=previous[-1].sha256 if previous else None,
         )
-        _commit(opts.lake, moves, entry, previous)
+        _commit(opts.lake, moves, entry)
         result.status = "replaced" if previous else "ingested"
         if previous:
             result.message = f"replaces an earlier version of {source_file}"
@@ -298,18 +304,26 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
         result.seconds = round(time.monotonic() - started, 3)
 
 
-def _commit(lake: Path, moves: list[tuple[Path, Path]], entry: manifest.ManifestEntry,
-            previous: list[manifest.ManifestEntry]) -> None:
-    """Publish outputs, drop what an earlier version of the file left, then record it."""
-    for staged_file, final in moves:
+def _commit(lake: Path, moves: list[tuple[Path, Path]], entry: manifest.ManifestEntry) -> None:
+    """Publish outputs, record the file, then drop what its earlier versions left."""
+    for number, (staged_file, final) in enumerate(moves):
         publish(staged_file, final)
-    kept = {str(final.relative_to(lake)) for _, final in moves}
-    for old in previous:
-        for output in old.outputs:
-            if output not in kept:
-                (lake / output).unlink(missing_ok=True)
+        crash_point(f"ingest.published.{number}")
+    crash_point("ingest.before_manifest")
     manifest.save(lake, entry)
-    for old in previous:
+    crash_point("ingest.after_manifest")
+    _drop_earlier_versions(lake, entry)
+
+
+def _drop_earlier_versions(lake: Path, entry: manifest.ManifestEntry) -> None:
+    """Remove outputs and records of earlier versions of `entry`'s file (idempotent: a run
+    killed halfway through is finished by the next one, which finds the file already recorded)."""
+    for old in manifest.find_by_name(lake, entry.source_file):
+        if old.sha256 == entry.sha256:
+            continue
+        for output in old.outputs:
+            if output not in entry.outputs:
+                (lake / output).unlink(missing_ok=True)
         manifest.remove(lake, old.sha256)
 
 
@@ -326,3 +340,11 @@ def ingest_files(paths: Iterable[Path], opts: IngestOptions, source: str = "auto
         if on_file is not None:
             on_file(result)
     return results
+
+
+def ingest_run(paths: Iterable[Path], opts: IngestOptions, source: str = "auto",
+               on_file: Callable[[FileResult], None] | None = None, wait_seconds: float = 0.0) -> list[FileResult]:
+    """A whole ingest run without Prefect: hold the lake's lock, clear dead runs' scratch, ingest."""
+    with lake_lock(opts.lake, wait_seconds):
+        clean_stale_tmp(opts.lake)
+        return ingest_files(paths, opts, source, on_file)

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -105,6 +106,12 @@ def lake_lock(lake: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def crash_point(name: str) -> None:
+    """Failure injection for the crash tests: die here, hard, when VIGIE_CRASH_AT names this point."""
+    if os.environ.get("VIGIE_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def read_sql(relative: str) -> str:
