@@ -5,13 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from vigie_testing import FIXTURES, TEST_KEY
 
 from transforms.enrich import load_reference
 from transforms.ingest import IngestOptions
-from transforms.pseudonymise import PseudonymKey
-
-FIXTURES = Path(__file__).parent / "fixtures"
-TEST_KEY = PseudonymKey(b"test-key-for-vigie-tests-only-0123456789")
 
 
 @pytest.fixture
@@ -28,9 +25,9 @@ def ingest_options(tmp_path: Path) -> IngestOptions:
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One temporary Prefect server for the whole test session (starting one costs 10-30 s)."""
-    from flows import prefect_env  # noqa: F401
-
     from prefect.testing.utilities import prefect_test_harness
+
+    from flows import prefect_env  # noqa: F401
 
     with prefect_test_harness(server_startup_timeout=180):
         yield

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import FIXTURES, TEST_KEY  # noqa: E402
+from vigie_testing import FIXTURES, TEST_KEY  # noqa: E402
 
 from transforms.enrich import load_reference  # noqa: E402
 from transforms.ingest import IngestOptions, ingest_run  # noqa: E402

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES
+from vigie_testing import FIXTURES
 
 from transforms import manifest
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vigie_testing import FIXTURES
 
 from transforms.ingest import ingest_file, ingest_files
 

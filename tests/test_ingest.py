@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES, TEST_KEY
+from vigie_testing import FIXTURES, TEST_KEY
 
 from transforms import manifest
 from transforms.ingest import ingest_files

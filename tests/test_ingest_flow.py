@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES
+from vigie_testing import FIXTURES
 
 from transforms.lake import LakeBusyError, lake_lock
 

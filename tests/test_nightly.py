@@ -55,7 +55,7 @@ def _outputs(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def vigie_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from conftest import FIXTURES
+    from vigie_testing import FIXTURES
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "absent.toml"))

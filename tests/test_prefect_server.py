@@ -56,7 +56,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def test_serve_registers_the_nightly_deployment_and_a_run_publishes_its_report(tmp_path: Path):
-    from conftest import FIXTURES
+    from vigie_testing import FIXTURES
 
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"

@@ -17,7 +17,7 @@ SAMPLE = ROOT / "sample_logs"
 
 @pytest.mark.skipif(not (SAMPLE / "labels" / "labels.json").exists(), reason="sample_logs not generated")
 def test_every_sample_attack_is_an_incident_in_the_reports(tmp_path: Path):
-    from conftest import TEST_KEY
+    from vigie_testing import TEST_KEY
 
     from transforms.detect import run_day
     from transforms.enrich import load_reference

@@ -135,7 +135,7 @@ def build_lake(root: Path, days: list[date] | None = None, attack_day: date | No
                real_detection: bool = False) -> Path:
     """Ingest the world into `root/lake` with the test key, then detect each day (the real
     rules, or the stand-in whose output the report tests know exactly)."""
-    from conftest import FIXTURES, TEST_KEY
+    from vigie_testing import FIXTURES, TEST_KEY
 
     from transforms.enrich import load_reference
     from transforms.ingest import IngestOptions, ingest_files

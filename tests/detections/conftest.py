@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import world  # noqa: E402
 
-KEY = b"vigie-test-key"
+KEY = world.KEY
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ def test_incidents_link_creator_and_created(world_lake):
 
 
 def test_evaluate_on_the_test_world(world_lake):
-    from conftest import KEY
+    from world import KEY
 
     report = evaluate(world_lake["lake"], world_lake["labels"], PseudonymKey(KEY))
     json.dumps(report)

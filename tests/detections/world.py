@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+KEY = b"vigie-test-key"  # the pseudonym key the test world is ingested with
+
 START = date(2025, 6, 2)  # a Monday
 DAYS = 10
 LOCAL = timedelta(hours=2)  # Europe/Paris in June (CEST)
