@@ -389,6 +389,29 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
         fail(str(exc).splitlines()[0])
 
 
+# --- the end-to-end benchmark (transforms/bench.py) ---------------------------------------
+
+@app.command()
+def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the simulated day"),
+          history_days: int = typer.Option(28, "--history-days", help="Days of profiles before it"),
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object"),
+          keep: Path = typer.Option(None, "--keep", help="Keep the world, lake and reports in this folder")) -> None:
+    """Time a simulated day of N events through the nightly stages, against DuckDB's read_json + COPY."""
+    from transforms import bench as run_bench
+    from transforms.settings import Settings
+
+    settings = Settings()
+    result = run_bench.run(events, history_days, keep, settings.duckdb_memory_limit, settings.duckdb_threads,
+                           progress=None if as_json else lambda m: console.print(f"[dim]{m}[/]"))
+    if as_json:
+        print(run_bench.dumps(result))
+        return
+    console.print(run_bench.table(result), markup=False)
+    console.print(f"{result.events:,} events ({result.raw_mb} MB gzip), nightly {result.nightly_seconds:.1f} s, "
+                  f"peak RSS {result.peak_rss_mb:,.0f} MB, ingest {result.ingest_ratio_vs_duckdb:.2f}x the DuckDB "
+                  f"reference; load {result.load_start}->{result.load_end}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="vigie")
 

@@ -1,0 +1,395 @@
+"""The end-to-end benchmark behind `vigie bench`: one simulated day of N events through the nightly.
+
+Why a module apart from the flow: the figures in docs/performance.md must be re-measurable
+with one command and without Prefect. The run has three parts:
+
+1. **Setup** (in a child process, so its memory is not counted): a seeded world of two days
+   (the bench day and the day before it, attacks starting on the bench day); the day before is
+   ingested and profiled, and its per-account profiles are copied, thinned and jittered into
+   the trailing `history_days` of `account_daily` — what the rules read as 28 days of history —
+   without simulating and ingesting a month of events.
+2. **The nightly stages**, in the nightly's order, in this process: ingest (the bench day's
+   files, with pseudonymisation and enrichment), baselines, detections, incidents, report. Each
+   stage gets its wall time, events per second and peak RSS (VmHWM, reset before the stage
+   through /proc/self/clear_refs; a sampling thread of VmRSS when that is not allowed). DuckDB's
+   memory is native, so RSS is the only honest measure.
+3. **The reference** a user could write instead of Vigie's ingest: DuckDB `read_json` +
+   `COPY ... TO` Parquet (zstd) on the same raw files, with the same threads and memory limit.
+
+The machine's load average is recorded beside every figure: on 2 shared cores other jobs
+change wall times far more than code changes do.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+# Weekday events per simulated agent (accounts, sessions, federation lines): measured on
+# 2,000-agent worlds; the bench asks the simulator for N / EVENTS_PER_AGENT agents.
+EVENTS_PER_AGENT = 66.0
+BENCH_DAY = date(2025, 11, 4)  # a Tuesday: a full working day
+SEED = 7
+KEY = b"vigie-bench-key-not-a-secret-0123456789abcdef"
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float = 0.0
+    events_per_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    load_before: float = 0.0
+    load_after: float = 0.0
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass
+class BenchResult:
+    events: int
+    events_target: int
+    agents: int
+    day: str
+    history_days: int
+    raw_mb: float
+    threads: int
+    memory_limit: str
+    cpus: int
+    stages: list[Stage] = field(default_factory=list)
+    nightly_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    duckdb_reference_seconds: float = 0.0
+    duckdb_reference_events_per_s: float = 0.0
+    duckdb_reference_peak_rss_mb: float = 0.0
+    ingest_ratio_vs_duckdb: float = 0.0
+    setup_seconds: float = 0.0
+    load_start: float = 0.0
+    load_end: float = 0.0
+    folder: str = ""
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["stages"] = {s["name"]: {k: v for k, v in s.items() if k != "name"} for s in data["stages"]}
+        return data
+
+
+# --- memory -------------------------------------------------------------------------------
+
+def _status_kb(field_name: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False when the kernel refuses."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def peak_rss():
+    """Yield a dict whose `mb` is, on exit, the peak RSS of this process during the block."""
+    out = {"mb": 0.0}
+    resettable = _reset_peak()
+    peak = [_status_kb("VmRSS")]
+    stop = threading.Event()
+
+    def sample() -> None:  # a fallback when VmHWM cannot be reset, and a cross-check
+        while not stop.wait(0.05):
+            peak[0] = max(peak[0], _status_kb("VmRSS"))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield out
+    finally:
+        stop.set()
+        sampler.join()
+        peak[0] = max(peak[0], _status_kb("VmRSS"))
+        if resettable:
+            peak[0] = max(peak[0], _status_kb("VmHWM"))
+        out["mb"] = round(peak[0] / 1024, 1)
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+@contextmanager
+def timed(stage: Stage, events: int):
+    stage.load_before = _load()
+    started = time.perf_counter()
+    with peak_rss() as mem:
+        yield stage
+    stage.seconds = round(time.perf_counter() - started, 3)
+    stage.events_per_s = round(events / stage.seconds) if stage.seconds else 0
+    stage.peak_rss_mb = mem["mb"]
+    stage.load_after = _load()
+
+
+# --- setup: the world and its history (child process) -------------------------------------
+
+def sim_options(events: int) -> dict:
+    """Attacks on the bench day (so detections have work), volumes scaled down on tiny days."""
+    scale = min(1.0, events / 1_000_000)
+
+    def rng(lo: float, hi: float) -> tuple[float, float]:
+        return (max(5.0, lo * scale), max(10.0, hi * scale))
+
+    start = {"start_day": 1}
+    return {
+        "cutover": BENCH_DAY - timedelta(days=1),
+        "infostealer": {**start, "views_per_day": rng(5000, 20000)},
+        "cookie_replay": {**start, "views": rng(400, 2500)},
+        "account_manager": {**start, "views_per_day": rng(40000, 120000)},
+        "abused_advisors": {**start, "views_per_session": rng(800, 3000)},
+        "low_and_slow": {**start, "views_per_day": rng(300, 600)},
+        "dirt": {"truncated_files": 0},
+    }
+
+
+def agents_for(events: int) -> int:
+    return max(20, round(events / EVENTS_PER_AGENT))
+
+
+def _history(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, history_days: int) -> None:
+    """Trailing profiles from the day before's: thinned (days off, weekends) and jittered."""
+    from transforms.lake import partition_dir
+
+    src = partition_dir(lake, "account_daily", str(day - timedelta(days=1))) / "account_daily.parquet"
+    counts = ("events", "reads", "distinct_beneficiaries", "reads_out_of_portfolio",
+              "distinct_out_of_portfolio", "nir_reads", "off_hours_reads", "list_rows", "structure_lists",
+              "export_rows")
+    conn.execute("select setseed(0.42)")
+    for k in range(2, history_days + 1):
+        d = day - timedelta(days=k)
+        keep = 0.04 if d.weekday() >= 5 else 0.9
+        scaled = ", ".join(f"cast(round({c} * (0.6 + 0.8 * random())) as {t}) as {c}"
+                           for c, t in ((c, "hugeint" if c in ("list_rows", "export_rows") else "bigint")
+                                        for c in counts))
+        out = partition_dir(lake, "account_daily", str(d))
+        out.mkdir(parents=True, exist_ok=True)
+        target = str(out / "account_daily.parquet").replace("'", "''")
+        conn.execute(f"copy (select * replace ({scaled}) from read_parquet('{src}') "
+                     f"where random() < {keep}) to '{target}' (format parquet, compression zstd)")
+
+
+def setup(folder: Path, events: int, history_days: int, memory_limit: str, threads: int) -> dict:
+    """World + the day before ingested and profiled + history; returns what the parent needs."""
+    from simulator.world import simulate
+    from transforms.detect import baselines
+    from transforms.enrich import load_reference
+    from transforms.ingest import IngestOptions, detect_source, ingest_file
+    from transforms.pseudonymise import PseudonymKey
+    from transforms.views import connect
+
+    started = time.perf_counter()
+    world = folder / "world"
+    agents = agents_for(events)
+    simulate(BENCH_DAY - timedelta(days=1), 2, agents, SEED, world, **sim_options(events))
+    lake = folder / "lake"
+    opts = IngestOptions(lake=lake, key=PseudonymKey(KEY), reference=load_reference(world / "reference"),
+                         memory_limit=memory_limit, threads=threads)
+    before = sorted((world / "inbox").glob(f"*-{BENCH_DAY - timedelta(days=1)}.jsonl.gz"))
+    for path in before:
+        ingest_file(path, detect_source(path), opts)
+    conn = connect(lake, memory_limit, threads)
+    try:
+        baselines.write_day(conn, lake.resolve(), BENCH_DAY - timedelta(days=1))
+        _history(conn, lake.resolve(), BENCH_DAY, history_days)
+    finally:
+        conn.close()
+    return {"agents": agents, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _setup_child(queue, *args) -> None:  # noqa: ANN001
+    try:
+        queue.put(("ok", setup(*args)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def run_setup(folder: Path, events: int, history_days: int, memory_limit: str, threads: int) -> dict:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_setup_child, args=(queue, folder, events, history_days, memory_limit, threads))
+    proc.start()
+    status, value = queue.get()
+    proc.join()
+    if status != "ok":
+        raise RuntimeError(f"bench setup failed: {value}")
+    return value
+
+
+# --- the reference ------------------------------------------------------------------------
+
+def duckdb_reference(files: list[Path], out: Path, memory_limit: str, threads: int) -> int:
+    """What a user could write instead: read_json + COPY TO Parquet, one file at a time."""
+    out.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect()
+    conn.execute(f"set memory_limit = '{memory_limit}'")
+    if threads:
+        conn.execute(f"set threads = {threads}")
+    conn.execute(f"set temp_directory = '{out / 'spill'}'")
+    rows = 0
+    try:
+        for path in files:
+            target = out / (path.name.split(".")[0] + ".parquet")
+            rows += conn.execute(
+                f"copy (select * from read_json('{path}', format = 'newline_delimited', ignore_errors = true,"
+                f" maximum_object_size = 1048576)) to '{target}' (format parquet, compression zstd)"
+            ).fetchone()[0]
+    finally:
+        conn.close()
+    return rows
+
+
+# --- the run ------------------------------------------------------------------------------
+
+def _count_lines(files: list[Path]) -> int:
+    import gzip
+
+    total = 0
+    for path in files:
+        with gzip.open(path, "rb") as fh:
+            while chunk := fh.read(1 << 24):
+                total += chunk.count(b"\n")
+    return total
+
+
+def run(events: int, history_days: int = 28, keep: Path | None = None, memory_limit: str = "2GB",
+        threads: int = 0, lang: str = "fr", progress=None) -> BenchResult:  # noqa: ANN001
+    """Set up a bench day of about `events` events, time the nightly's stages and the reference."""
+    from transforms.detect import baselines, incidents
+    from transforms.detect.runner import load_rules, run_rules, write_findings
+    from transforms.enrich import load_reference
+    from transforms.ingest import IngestOptions, detect_source, ingest_file
+    from transforms.lake import private_dir
+    from transforms.pseudonymise import PseudonymKey
+    from transforms.report import write_report
+    from transforms.views import connect, define_views
+
+    say = progress or (lambda message: None)
+    scratch = keep is None
+    folder = Path(tempfile.mkdtemp(prefix="vigie-bench-")) if scratch else Path(keep)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        load_start = _load()
+        say(f"setup: simulating about {events:,} events and {history_days} days of history")
+        info = run_setup(folder, events, history_days, memory_limit, threads)
+        world, lake, reports = folder / "world", (folder / "lake").resolve(), folder / "reports"
+        files = sorted((world / "inbox").glob(f"*-{BENCH_DAY}.jsonl.gz"))
+        n = _count_lines(files)
+        result = BenchResult(events=n, events_target=events, agents=info["agents"], day=str(BENCH_DAY),
+                             history_days=history_days,
+                             raw_mb=round(sum(p.stat().st_size for p in files) / 1e6, 1), threads=threads,
+                             memory_limit=memory_limit, cpus=os.cpu_count() or 0,
+                             setup_seconds=info["seconds"], load_start=load_start, folder=str(folder))
+        opts = IngestOptions(lake=lake, key=PseudonymKey(KEY), reference=load_reference(world / "reference"),
+                             memory_limit=memory_limit, threads=threads)
+
+        stage = Stage("ingest")
+        say("ingest")
+        with timed(stage, n):
+            done = [ingest_file(p, detect_source(p), opts) for p in files]
+        stage.detail = {"files": len(done), "lines_read": sum(r.lines_read for r in done),
+                        "rows_written": sum(r.rows_written for r in done),
+                        "rows_quarantined": sum(r.rows_quarantined for r in done),
+                        "statuses": sorted({r.status for r in done})}
+        result.stages.append(stage)
+
+        private_dir(lake)
+        conn = connect(lake, memory_limit, threads)
+        try:
+            stage = Stage("baselines")
+            say("baselines")
+            with timed(stage, n):
+                written = baselines.update(conn, lake, BENCH_DAY)
+            stage.detail = {"days_written": written}
+            result.stages.append(stage)
+
+            stage = Stage("detections")
+            say("detections")
+            with timed(stage, n):
+                define_views(conn, lake)
+                rules = run_rules(conn, BENCH_DAY, load_rules())
+                findings = write_findings(conn, lake, BENCH_DAY)
+            stage.detail = {"findings": findings, "rules_ran": sum(r.status == "ran" for r in rules),
+                            "rules": {r.rule_id: {"status": r.status, "findings": r.findings,
+                                                  "seconds": r.seconds} for r in rules}}
+            result.stages.append(stage)
+
+            stage = Stage("incidents")
+            say("incidents")
+            with timed(stage, n):
+                define_views(conn, lake)
+                linked = incidents.link(conn, lake)
+            stage.detail = {"incidents": linked}
+            result.stages.append(stage)
+        finally:
+            conn.close()
+
+        stage = Stage("report")
+        say("report")
+        state = {"late_files": [], "detection": {"status": "ran"},
+                 "rules": [{"rule_id": r.rule_id, "status": r.status, "findings": r.findings,
+                            "message": r.message} for r in rules]}
+        with timed(stage, n):
+            report = write_report(lake, reports, BENCH_DAY, lang, state, memory_limit, threads)
+        stage.detail = {"incidents": report.incidents, "findings": report.findings,
+                        "people_exposed": report.people_exposed}
+        result.stages.append(stage)
+
+        result.nightly_seconds = round(sum(s.seconds for s in result.stages), 3)
+        result.peak_rss_mb = max(s.peak_rss_mb for s in result.stages)
+
+        say("reference: DuckDB read_json + COPY TO Parquet")
+        ref = Stage("duckdb_reference")
+        with timed(ref, n):
+            ref.detail = {"rows": duckdb_reference(files, folder / "reference_out", memory_limit, threads)}
+        result.duckdb_reference_seconds = ref.seconds
+        result.duckdb_reference_events_per_s = ref.events_per_s
+        result.duckdb_reference_peak_rss_mb = ref.peak_rss_mb
+        ingest = result.stages[0]
+        result.ingest_ratio_vs_duckdb = round(ref.seconds / ingest.seconds, 3) if ingest.seconds else 0.0
+        result.load_end = _load()
+        return result
+    finally:
+        if scratch:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def table(result: BenchResult) -> str:
+    """The figures as a Markdown table (what docs/performance.md shows)."""
+    lines = ["| stage | seconds | events/s | peak RSS MB | load before→after |", "|---|---:|---:|---:|---|"]
+    for s in result.stages:
+        lines.append(f"| {s.name} | {s.seconds:.2f} | {s.events_per_s:,.0f} | {s.peak_rss_mb:,.0f} | "
+                     f"{s.load_before}→{s.load_after} |")
+    lines.append(f"| **nightly** | **{result.nightly_seconds:.2f}** | "
+                 f"{result.events / result.nightly_seconds if result.nightly_seconds else 0:,.0f} | "
+                 f"**{result.peak_rss_mb:,.0f}** | |")
+    lines.append(f"| DuckDB read_json+COPY | {result.duckdb_reference_seconds:.2f} | "
+                 f"{result.duckdb_reference_events_per_s:,.0f} | {result.duckdb_reference_peak_rss_mb:,.0f} | |")
+    return "\n".join(lines)
+
+
+def dumps(result: BenchResult) -> str:
+    return json.dumps(result.as_dict(), default=str)
