@@ -23,8 +23,18 @@ from flows.progress import emit
 from transforms.config import ingest_options
 from transforms.detect import run_day
 from transforms.ingest import IngestOptions
-from transforms.lake import clean_stale_tmp, lake_lock
-from transforms.nightly import RunSummary, StepTiming, days_between, days_to_run, default_day, plan_inbox
+from transforms.lake import clean_stale_tmp, crash_point, lake_lock, private_umask, safe_name
+from transforms.nightly import (
+    RunSummary,
+    StepTiming,
+    clear_pending,
+    days_between,
+    days_to_run,
+    default_day,
+    load_pending,
+    plan_inbox,
+    save_pending,
+)
 from transforms.report import ReportResult, load_run_state, save_run_state, write_report
 from transforms.settings import Settings
 
@@ -66,21 +76,29 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
     t = time.monotonic()
     plan = plan_inbox(Path(settings.inbox), lake, day)
     emit("nightly.plan", plan)
+    # What an earlier run killed midway had set out to do is finished by this one.
+    pending = load_pending(lake).merged([safe_name(p.name) for p in plan.files],
+                                        [safe_name(p.name) for p in plan.late])
+    if pending.files:
+        save_pending(lake, pending)
+    crash_point("nightly.planned")
     if plan.files and opts is None:
         opts = ingest_options(settings)
     results = ingest_paths(plan.files, "auto", opts) if plan.files else []
+    crash_point("nightly.ingested")
     summary.inbox = {"files": len(plan.files), "todays": len(plan.todays), "late": len(plan.late),
                      "known": plan.known, "future": plan.future}
     summary.ingested = [asdict(r) for r in results]
-    late_names = {p.name for p in plan.late}
-    summary.late_files = sorted(r.source_file for r in results if Path(r.path).name in late_names
-                                and r.status != "skipped")
     changed = [r for r in results if r.status != "skipped"]
+    touched = pending.touched(lake)
+    for r in changed:
+        touched[r.source_file] = sorted(set(touched.get(r.source_file, [])) | set(r.event_dates))
+    summary.late_files = sorted(name for name in pending.late if name in touched)
     summary.steps.append(StepTiming("ingest", round(time.monotonic() - t, 2),
                                     f"{len(results)} files, {sum(r.lines_read for r in changed)} lines, "
                                     f"{sum(r.rows_quarantined for r in changed)} quarantined"))
 
-    days = days_to_run(day, [d for r in changed for d in r.event_dates])
+    days = days_to_run(day, [d for dates in touched.values() for d in dates])
     summary.days_run = [str(d) for d in days]
     emit("nightly.days", days)
     for d in days:
@@ -90,12 +108,12 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
         summary.steps.append(StepTiming(f"detect {d}", round(time.monotonic() - t, 2),
                                         f"{detected['findings']} findings, {detected['incidents']} incidents"))
         emit("nightly.detect", d)
+        crash_point("nightly.detected")
 
         t = time.monotonic()
         previous = load_run_state(reports, d)
         late_for_day = sorted(set(previous.get("late_files") or []) |
-                              {r.source_file for r in changed if r.source_file in summary.late_files
-                               and (str(d) in r.event_dates or d == day)})
+                              {name for name in summary.late_files if str(d) in touched[name] or d == day})
         state = {"late_files": late_for_day, "rules": detected["rules"],
                  "detection": {"status": "ran"}}
         result = report(lake, reports, d, settings.lang, state, settings.duckdb_memory_limit,
@@ -105,9 +123,12 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
                                         f"{result.incidents} incidents, {result.people_exposed} people exposed"))
         if artifacts:
             publish_artifacts(result)
+        crash_point("nightly.reported")
         save_run_state(reports, d, {**state, "run": {"night_of": str(day), "steps": [
             asdict(s) for s in summary.steps if s.step.endswith(str(d)) or s.step == "ingest"]}})
         emit("nightly.report", result)
+    crash_point("nightly.before_clear")
+    clear_pending(lake)
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
 
@@ -121,6 +142,7 @@ def _log(summary: RunSummary) -> None:
 @flow(name="vigie-nightly")
 def nightly(day: date | None = None) -> dict:
     """Ingest the day's inbox files (and late ones), detect, link incidents, write the report."""
+    private_umask()
     settings = Settings()
     day = day or default_day(settings.timezone)
     with lake_lock(settings.lake):
@@ -133,6 +155,7 @@ def nightly(day: date | None = None) -> dict:
 @flow(name="vigie-backfill")
 def backfill(start: date, end: date) -> list[dict]:
     """Every day from `start` to `end`, in order, in this one process and under one lock."""
+    private_umask()
     settings = Settings()
     summaries = []
     with lake_lock(settings.lake):

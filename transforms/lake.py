@@ -34,9 +34,32 @@ class LakeBusyError(RuntimeError):
 
 
 def private_dir(path: Path) -> Path:
-    """Create a folder readable by its owner only (the lake holds who read whose file)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create a folder readable by its owner only (the lake holds who read whose file).
+
+    Every folder it has to create is owner-only, the missing parents too (`mkdir(parents=True)`
+    would give those the process's default mode); existing folders are left as they are.
+    """
+    path = Path(path)
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} exists and is not a folder")
     return path
+
+
+PRIVATE_UMASK = 0o077
+
+
+def private_umask() -> None:
+    """Owner-only defaults for everything this process creates (DuckDB's files, Prefect's home,
+    analysts' exports): called at the start of the CLI and of every flow that writes."""
+    os.umask(PRIVATE_UMASK)
 
 
 def safe_name(name: str) -> str:
@@ -80,7 +103,11 @@ def publish(tmp_file: Path, final: Path) -> None:
 
 @contextlib.contextmanager
 def lake_lock(lake: Path, wait_seconds: float = 0.0) -> Iterator[None]:
-    """Hold the lake's exclusive lock; wait up to `wait_seconds`, then stop with a clear error."""
+    """Hold the lake's exclusive lock; wait up to `wait_seconds`, then stop with a clear error.
+
+    The holder is about to write the lake, so its files are made owner-only from here on.
+    """
+    private_umask()
     private_dir(lake)
     fd = os.open(lake / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     deadline = time.monotonic() + wait_seconds
@@ -108,9 +135,23 @@ def lake_lock(lake: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         os.close(fd)
 
 
+_CRASH_HITS: dict[str, int] = {}
+
+
 def crash_point(name: str) -> None:
-    """Failure injection for the crash tests: die here, hard, when VIGIE_CRASH_AT names this point."""
-    if os.environ.get("VIGIE_CRASH_AT") == name:
+    """Failure injection for the crash tests: die here, hard, when VIGIE_CRASH_AT names this point.
+
+    `VIGIE_CRASH_AT=name#3` dies on the third time the run passes `name` (a point inside a
+    step that runs once per day or per file).
+    """
+    wanted = os.environ.get("VIGIE_CRASH_AT")
+    if not wanted:
+        return
+    point, _, nth = wanted.partition("#")
+    if point != name:
+        return
+    _CRASH_HITS[name] = _CRASH_HITS.get(name, 0) + 1
+    if _CRASH_HITS[name] >= int(nth or 1):
         os.kill(os.getpid(), signal.SIGKILL)
 
 

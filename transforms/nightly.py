@@ -7,6 +7,7 @@ these decisions to the ingest, detection and report steps.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,6 +15,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from transforms import manifest
+from transforms.lake import write_json_atomic
+
+PENDING_FILE = Path("_nightly") / "pending.json"
 
 INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".log", ".log.gz", ".ndjson", ".ndjson.gz")
 DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
@@ -97,6 +101,51 @@ def days_to_run(day: date, touched: list[str]) -> list[date]:
     """
     earlier = [date.fromisoformat(d) for d in touched if date.fromisoformat(d) < day]
     return days_between(min(earlier), day) if earlier else [day]
+
+
+@dataclass
+class Pending:
+    """The inbox files a nightly run set out to ingest, saved before it ingests anything.
+
+    Why: a run killed after ingesting a late file but before re-running the days it touched
+    would leave those days stale for ever, since the next run finds the file already in the
+    manifest and has nothing new to react to. The record survives the crash; the next run
+    adds the days of every file it names (from the manifest) and the late ones to its own,
+    and deletes the record only after its last report.
+    """
+
+    files: list[str] = field(default_factory=list)  # source_file names (as in the manifest)
+    late: list[str] = field(default_factory=list)
+
+    def merged(self, files: list[str], late: list[str]) -> Pending:
+        return Pending(sorted(set(self.files) | set(files)), sorted(set(self.late) | set(late)))
+
+    def touched(self, lake: Path) -> dict[str, list[str]]:
+        """source_file → event dates, for the files the crashed run had already ingested."""
+        out: dict[str, list[str]] = {}
+        for name in self.files:
+            for entry in manifest.find_by_name(lake, name):
+                out[name] = sorted(set(out.get(name, [])) | set(entry.event_dates))
+        return out
+
+
+def load_pending(lake: Path) -> Pending:
+    path = Path(lake) / PENDING_FILE
+    if not path.exists():
+        return Pending()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Pending(list(data.get("files", [])), list(data.get("late", [])))
+    except (ValueError, AttributeError):  # cannot be half-written (atomic), but never trust it blindly
+        return Pending()
+
+
+def save_pending(lake: Path, pending: Pending) -> None:
+    write_json_atomic(Path(lake) / PENDING_FILE, asdict(pending))
+
+
+def clear_pending(lake: Path) -> None:
+    (Path(lake) / PENDING_FILE).unlink(missing_ok=True)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from transforms.lake import private_dir
+from transforms.lake import crash_point, private_dir, safe_name
 from transforms.report.collect import collect, dumps
 from transforms.report.i18n import check_lang
 from transforms.report.ocsf import detection_finding
@@ -113,15 +113,20 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
     html = render_html(data)
     markdown = render_markdown(data)
     _write_text(folder / "report.html", html)
+    crash_point("report.html")
     _write_text(folder / "report.md", markdown)
     lines = [json.dumps(detection_finding(f, data["rules"].get(f["rule_id"], {})), ensure_ascii=False,
                         sort_keys=True, default=str) for f in data["findings"]]
     _write_text(folder / "findings.jsonl", "".join(line + "\n" for line in lines))
+    crash_point("report.findings")
     incidents = [_incident_json(inc) for inc in data["incidents"]]
     _write_text(folder / "incidents.json", dumps({"day": str(day), "incidents": incidents}) + "\n")
-    wanted = {f"{uid}.csv" for uid in data["exposed"]}
+    crash_point("report.incidents")
+    # File names come from incident uids: made safe so that no value can name a path outside.
+    wanted = {f"{safe_name(uid)}.csv" for uid in data["exposed"]}
     for uid, rows in data["exposed"].items():
-        _write_text(exposed_dir / f"{uid}.csv", _csv(rows))
+        _write_text(exposed_dir / f"{safe_name(uid)}.csv", _csv(rows))
+        crash_point("report.exposed")
     for stale in exposed_dir.glob("*.csv"):
         if stale.name not in wanted:
             stale.unlink()

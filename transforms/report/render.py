@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 
+from transforms.lake import safe_name
 from transforms.report import svg
 from transforms.report.i18n import LABELS, SEVERITY, long_date, number, short_time
 
@@ -56,6 +57,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=autoescape,
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
+    env.filters["file_name"] = safe_name  # the exposed/<uid>.csv names write_report uses
     return env
 
 
