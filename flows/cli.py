@@ -401,8 +401,9 @@ def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the 
     from transforms.settings import Settings
 
     settings = Settings()
-    result = run_bench.run(events, history_days, keep, settings.duckdb_memory_limit, settings.duckdb_threads,
-                           progress=None if as_json else lambda m: console.print(f"[dim]{m}[/]"))
+    with run_bench.stdout_to_stderr():
+        result = run_bench.run(events, history_days, keep, settings.duckdb_memory_limit,
+                               settings.duckdb_threads, progress=lambda m: console.print(f"[dim]{m}[/]"))
     if as_json:
         print(run_bench.dumps(result))
         return

@@ -1,0 +1,55 @@
+"""`vigie bench`: every nightly stage runs and the JSON carries the figures the issue asks for.
+
+The fast test uses a tiny day (a few thousand events) and only checks the plumbing; the
+slow test runs a 200k-event day and prints the table (the figures themselves are measured
+with `vigie bench --events 10000000`, see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from transforms import bench
+
+STAGES = ["ingest", "baselines", "detections", "incidents", "report"]
+
+
+def test_bench_json_on_a_tiny_day(tmp_path):
+    out = CliRunner().invoke(app, ["bench", "--events", "1000", "--history-days", "3", "--json",
+                                   "--keep", str(tmp_path / "bench")])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    for key in ("events", "ingest_ratio_vs_duckdb", "nightly_seconds", "peak_rss_mb",
+                "duckdb_reference_seconds", "stages"):
+        assert key in data
+    assert list(data["stages"]) == STAGES
+    assert data["errors"] == {}
+    assert data["events"] > 500
+    for name in STAGES:
+        stage = data["stages"][name]
+        assert stage["seconds"] > 0 and stage["peak_rss_mb"] > 0 and stage["events_per_s"] > 0
+    ingest = data["stages"]["ingest"]["detail"]
+    assert ingest["lines_read"] == data["events"] == ingest["rows_written"] + ingest["rows_quarantined"]
+    assert data["stages"]["detections"]["detail"]["rules_ran"] > 0
+    assert data["stages"]["detections"]["detail"]["findings"] > 0  # the attacks gave the rules work
+    assert data["duckdb_reference_seconds"] > 0 and data["ingest_ratio_vs_duckdb"] > 0
+    assert data["nightly_seconds"] == pytest.approx(sum(data["stages"][s]["seconds"] for s in STAGES), abs=0.01)
+    history = sorted(p.name for p in (tmp_path / "bench" / "lake" / "account_daily").iterdir())
+    assert len(history) == 4  # 3 days of history + the bench day
+    assert (tmp_path / "bench" / "reports").is_dir()
+
+
+@pytest.mark.slow
+def test_bench_200k(capsys):
+    result = bench.run(200_000)
+    with capsys.disabled():
+        print(f"\n{bench.table(result)}\n{result.events:,} events, ratio {result.ingest_ratio_vs_duckdb}")
+    assert result.events > 100_000
+    assert [s.name for s in result.stages] == STAGES
+    assert result.errors == {}
+    assert result.stages[2].detail["findings"] > 0
+    assert result.peak_rss_mb < 3000
