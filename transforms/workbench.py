@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import sys
+import tempfile
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,25 +53,64 @@ def open_lake(lake: Path, memory_limit: str = "2GB", threads: int = 0) -> duckdb
     if threads:
         conn.execute(f"set threads = {int(threads)}")
     define_views(conn, lake)
+    # Files: the lake only (and a private spill folder), never the inbox, the key or anything else.
+    spill = Path(tempfile.mkdtemp(prefix="vigie-workbench-"))
+    weakref.finalize(conn, shutil.rmtree, spill, True)
+    conn.execute(f"set temp_directory = '{_quote(spill)}'")
+    conn.execute("set allowed_directories = $dirs", {"dirs": [f"{lake}/", f"{spill}/"]})
+    conn.execute("set enable_external_access = false")
     conn.execute("set autoinstall_known_extensions = false")
     conn.execute("set autoload_known_extensions = false")
     conn.execute("set lock_configuration = true")
     return conn
 
 
+# PRAGMAs that only describe (others import databases or change settings).
+READ_PRAGMAS = {"table_info", "show", "show_tables", "show_tables_expanded", "database_size", "database_list",
+                "version", "platform", "storage_info", "functions", "collations", "user_agent"}
+_EXPLAIN = re.compile(r"^\s*explain\s*(?:\([^)]*\))?\s*(?:analy[sz]e\b)?", re.IGNORECASE)
+_PREPARE = re.compile(r"^\s*prepare\s+\w+\s*(?:\([^)]*\))?\s*as\b", re.IGNORECASE)
+_PRAGMA = re.compile(r"^\s*pragma\s+(\w+)", re.IGNORECASE)
+_SECRET = re.compile(r"^\s*create\s+(?:or\s+replace\s+)?(?:persistent\s+|temporary\s+|temp\s+)?secret\b",
+                     re.IGNORECASE)
+
+
+def _refuse(kind: str) -> ReadOnlyError:
+    return ReadOnlyError(f"{kind} statements are not allowed here: the workbench only reads the lake")
+
+
 def check_statements(sql: str, allowed: set = QUERY_STATEMENTS) -> list[duckdb.Statement]:
-    """Parse `sql`; refuse any statement whose kind is not in `allowed`."""
+    """Parse `sql`; refuse any statement whose kind is not in `allowed`.
+
+    Statements that wrap another are checked inside too: EXPLAIN ANALYZE runs its statement
+    (`explain analyze copy ... to 'file'` writes the file), and a prepared COPY would run at
+    EXECUTE; only read-only PRAGMAs pass (`pragma import_database` runs a folder's SQL).
+    """
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
         raise ReadOnlyError(str(exc).splitlines()[0]) from None
     for statement in statements:
         if statement.type not in allowed:
-            kind = str(statement.type).rsplit(".", 1)[-1]
-            raise ReadOnlyError(f"{kind} statements are not allowed here: the workbench only reads the lake")
+            raise _refuse(str(statement.type).rsplit(".", 1)[-1])
+        text = statement.query
+        if statement.type == ST.EXPLAIN:
+            check_statements(_EXPLAIN.sub("", text, count=1), {ST.SELECT})
+        elif statement.type == ST.PREPARE:
+            check_statements(_PREPARE.sub("", text, count=1), allowed - {ST.PREPARE, ST.EXECUTE})
+        elif statement.type == ST.PRAGMA:
+            match = _PRAGMA.match(text)
+            if match is None or match.group(1).lower() not in READ_PRAGMAS:
+                raise _refuse(f"PRAGMA {match.group(1) if match else ''}".strip())
+        elif statement.type == ST.CREATE and _SECRET.match(text):
+            raise _refuse("CREATE SECRET")
     if not statements:
         raise ReadOnlyError("no SQL statement given")
     return statements
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def run(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None,
