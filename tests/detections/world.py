@@ -205,6 +205,7 @@ def agents() -> dict[str, Agent]:
         Agent("of-u02", of, ["FORMATEUR"], portfolio(4_418_300, 25), reads=(8, 25), ua=SAFARI_MAC),
         *[Agent(f"ml-m0{k}", ml, ["CONSEILLER"], portfolio(2_000_000 + 1000 * k, 100)) for k in (1, 3, 4, 5, 6, 7, 8)],
         Agent("ml-m02", ml, ["CONSEILLER"], portfolio(2_002_000, 400), reads=(150, 250)),  # heavy
+        Agent("ml-m09", ml, ["CONSEILLER"], portfolio(2_030_000, 1500), reads=(380, 450)),  # heavier, from day 0
         Agent("ml-rgc1", ml, ["CONSEILLER", "RGC"], portfolio(2_010_000, 60)),
         Agent("ml-rgc2", ml, ["CONSEILLER", "RGC"], portfolio(2_011_000, 60)),
         Agent("ml-dir1", ml, ["DIRECTION"], portfolio(2_012_000, 30), reads=(2, 10)),
@@ -235,11 +236,16 @@ def build(seed: int = 7) -> World:
         if not weekday:
             continue
         for a in ag.values():
-            if a.user_id in ("ml-svc1", "ml-m04", "ml-m05", "ml-m06", "ml-m01", "ml-m03", "ml-dir1"):
+            if a.user_id in ("ml-svc1", "ml-m09", "ml-m04", "ml-m05", "ml-m06", "ml-m01", "ml-m03", "ml-dir1"):
                 continue
             if a.user_id == "ml-m07" and i == 8:
                 continue  # attack 2 below uses the owner's real day
             w.workday(a, i)
+        # trap 1: a heavy user busy from the lake's first day, when neither its own history nor its
+        # peers' exists yet (its own random stream, so the rest of the world is unchanged)
+        main_rng, w.rng = w.rng, random.Random(seed * 1000 + i)
+        w.workday(ag["ml-m09"], i, gap=(10, 60))
+        w.rng = main_rng
         # trap 3: mobile worker, CGNAT and IPv6 privacy addresses changing inside the session
         m04 = ag["ml-m04"]
         if i % 2:
