@@ -32,7 +32,7 @@ demo: env  ## nightly pipeline over every day of sample_logs/ (demo pseudonym ke
 	echo "Last day's report: $(CURDIR)/reports/$$last/report.html"
 
 test-prefect: env  ## a real Prefect server on loopback: serve the nightly deployment, run it (about 1 min)
-	$(VENV)/bin/pytest -q -m prefect_server tests/test_prefect_server.py
+	$(VENV)/bin/pytest -q -m prefect_server tests/test_prefect_server.py tests/test_ingest_flow.py
 
 test: env  ## the test suite (heavy checks are marked slow and skipped here)
 	$(VENV)/bin/pytest -q

@@ -16,6 +16,8 @@ def flow_env(tmp_path, monkeypatch):
     return tmp_path / "lake"
 
 
+@pytest.mark.slow
+@pytest.mark.prefect_server  # a temporary Prefect server costs 20-200 s here: run by `make test-prefect`
 def test_ingest_flow_ingests_every_file_once(prefect_harness, flow_env):
     from flows.ingest import ingest_flow
 
