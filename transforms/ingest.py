@@ -275,7 +275,7 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
             return result
         moves, days = _write_outputs(conn, table, file_id, source_file, tmp, opts)
         crash_point("ingest.outputs_written")
-        written, quarantined, first, last = conn.execute(read_sql("ingest/file_counts.sql")).fetchone()
+        written, quarantined, first, last = conn.execute(read_sql("ingest/file_counts.sql")).fetchall()[0]
         conn.close()
         if stats.lines != written + quarantined:
             raise IngestError(f"{path.name}: {stats.lines} lines read but {written} written + "

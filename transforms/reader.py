@@ -107,8 +107,8 @@ def _batch(buf: bytes, ends: np.ndarray, first_line: int, max_line_bytes: int) -
                 errors[i] = f"not_utf8: invalid byte at offset {exc.start}"
         lines = pa.array(values, pa.string())
     lengths = np.diff(offsets)
-    for i in np.flatnonzero(lengths > max_line_bytes):
-        errors[int(i)] = f"line_too_long: {int(lengths[i])} bytes > {max_line_bytes}"
+    for long_line in np.flatnonzero(lengths > max_line_bytes).tolist():
+        errors[long_line] = f"line_too_long: {int(lengths[long_line])} bytes > {max_line_bytes}"
     numbers = pa.array(np.arange(first_line, first_line + len(ends), dtype=np.int64))
     if errors:
         error_column = pa.array([errors.get(i) for i in range(len(ends))], pa.string())

@@ -27,23 +27,23 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VIGIE_", extra="ignore")
 
-    inbox: Path = Field(Path("inbox"), description="Folder of raw .jsonl[.gz] files")
-    lake: Path = Field(Path("lake"), description="Root of the Parquet lake")
-    reports: Path = Field(Path("reports"), description="Where daily reports are written")
-    reference: Path = Field(Path("reference"), description="GeoLite2 CSVs, network_tags.csv, orgs.csv")
-    state: Path = Field(Path(".vigie"), description="Local state: temp files, demo key, locks")
-    pseudonym_key_file: Path | None = Field(None, description="File holding the HMAC key")
-    pseudonym_key: str | None = Field(None, description="HMAC key (prefer the key file)")
-    lang: str = Field("fr", description="Report language: fr or en")
-    timezone: str = Field("Europe/Paris", description="Local time of the monitored services")
-    nightly_cron: str = Field("30 2 * * *", description="Cron of the nightly deployment")
-    duckdb_memory_limit: str = Field("2GB", description="DuckDB memory cap per process")
-    duckdb_threads: int = Field(0, description="DuckDB threads (0: all cores)")
-    max_line_bytes: int = Field(1 << 20, description="Longer input lines are quarantined")
+    inbox: Path = Field(default=Path("inbox"), description="Folder of raw .jsonl[.gz] files")
+    lake: Path = Field(default=Path("lake"), description="Root of the Parquet lake")
+    reports: Path = Field(default=Path("reports"), description="Where daily reports are written")
+    reference: Path = Field(default=Path("reference"), description="GeoLite2 CSVs, network_tags.csv, orgs.csv")
+    state: Path = Field(default=Path(".vigie"), description="Local state: temp files, demo key, locks")
+    pseudonym_key_file: Path | None = Field(default=None, description="File holding the HMAC key")
+    pseudonym_key: str | None = Field(default=None, description="HMAC key (prefer the key file)")
+    lang: str = Field(default="fr", description="Report language: fr or en")
+    timezone: str = Field(default="Europe/Paris", description="Local time of the monitored services")
+    nightly_cron: str = Field(default="30 2 * * *", description="Cron of the nightly deployment")
+    duckdb_memory_limit: str = Field(default="2GB", description="DuckDB memory cap per process")
+    duckdb_threads: int = Field(default=0, description="DuckDB threads (0: all cores)")
+    max_line_bytes: int = Field(default=1 << 20, description="Longer input lines are quarantined")
     max_clock_skew_days: int = Field(
-        2, description="Events this far from the file's dated day are quarantined"
+        default=2, description="Events this far from the file's dated day are quarantined"
     )
-    quarantine_retention_days: int = Field(90, description="Quarantined raw lines kept this long")
+    quarantine_retention_days: int = Field(default=90, description="Quarantined raw lines kept this long")
 
     @classmethod
     def settings_customise_sources(

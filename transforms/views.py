@@ -44,7 +44,7 @@ def define_views(conn: duckdb.DuckDBPyConnection, lake: Path) -> list[str]:
         statement = base_view_sql(lake, table)
         if statement is not None and conn.execute(  # an earlier empty stand-in table
                 "select count(*) from duckdb_tables() where table_name = ? and not temporary",
-                [table]).fetchone()[0]:
+                [table]).fetchall()[0][0]:
             conn.execute(f"drop table {table}")
         if statement is None:  # an empty lake still has every table, with its columns
             schema_file = SQL_DIR / "schemas" / f"{table}.sql"
