@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 VIGIE := $(VENV)/bin/vigie
 
 export PREFECT_HOME ?= $(CURDIR)/.prefect
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 300
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
 .PHONY: env demo test test-slow test-prefect lint typecheck clean

@@ -24,10 +24,10 @@ def ingest_options(tmp_path: Path) -> IngestOptions:
 
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One temporary Prefect server for the whole test session (starting one costs 10-30 s)."""
+    """One temporary Prefect server for the whole test session (starting one costs 10-200 s)."""
     from prefect.testing.utilities import prefect_test_harness
 
     from flows import prefect_env  # noqa: F401
 
-    with prefect_test_harness(server_startup_timeout=180):
+    with prefect_test_harness(server_startup_timeout=300):
         yield
