@@ -17,7 +17,7 @@ from rich.table import Table
 
 from flows import prefect_env  # noqa: F401  (Prefect defaults before any Prefect import)
 from transforms.ingest import FileResult
-from transforms.lake import LakeBusyError
+from transforms.lake import LakeBusyError, private_umask
 from transforms.pseudonymise import PseudonymKeyError
 
 app = typer.Typer(help="Vigie: nightly security analytics over ProConnect and partner-app logs.",
@@ -28,6 +28,7 @@ console = Console(stderr=True)
 @app.callback()
 def _root() -> None:
     """Settings come from vigie.toml and VIGIE_* variables (see README)."""
+    private_umask()  # everything Vigie writes (lake, reports, exports, Prefect's home) is owner-only
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
 from flows.ingest import _is_io_error, ingest_paths
 from flows.progress import emit
+from transforms import quarantine
 from transforms.config import ingest_options
 from transforms.detect import run_day
 from transforms.ingest import IngestOptions
@@ -90,13 +91,15 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
                      "known": plan.known, "future": plan.future}
     summary.ingested = [asdict(r) for r in results]
     changed = [r for r in results if r.status != "skipped"]
+    purged = quarantine.purge(lake, settings.quarantine_retention_days)
     touched = pending.touched(lake)
     for r in changed:
         touched[r.source_file] = sorted(set(touched.get(r.source_file, [])) | set(r.event_dates))
     summary.late_files = sorted(name for name in pending.late if name in touched)
     summary.steps.append(StepTiming("ingest", round(time.monotonic() - t, 2),
                                     f"{len(results)} files, {sum(r.lines_read for r in changed)} lines, "
-                                    f"{sum(r.rows_quarantined for r in changed)} quarantined"))
+                                    f"{sum(r.rows_quarantined for r in changed)} quarantined"
+                                    + (f", {len(purged)} quarantine file(s) past retention purged" if purged else "")))
 
     days = days_to_run(day, [d for dates in touched.values() for d in dates])
     summary.days_run = [str(d) for d in days]

@@ -10,12 +10,15 @@ source file, which `source_file` + `source_line` point to.
 from __future__ import annotations
 
 import re
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.lake import QUARANTINE_DIR
 from transforms.pseudonymise import PseudonymKey, email_pseudonym, pseudonym
 
 PERSONAL_FIELDS = ("beneficiary_id", "actor_email", "target_email", "idpEmail", "idpLoginHint")
@@ -67,3 +70,36 @@ def write_quarantine(conn: duckdb.DuckDBPyConnection, target: Path, key: Pseudon
         if writer is not None:
             writer.close()
     return count
+
+
+def purge(lake: Path, retention_days: int, now: float | None = None) -> list[str]:
+    """Delete quarantine files older than `retention_days`; return their names.
+
+    Age is the file's ingest age (the time ingest wrote it, kept through the publishing
+    rename), not the events' dates: most quarantined lines have no usable timestamp (bad
+    JSON, missing or malformed time), and a late file must still be kept long enough for
+    someone to look at it after it arrived. The manifest entry is updated first (the output
+    leaves its list, a warning records the purge; the line counts stay, the lines were
+    accounted for), then the file goes: a crash in between leaves an orphan file that the
+    next purge removes, never a manifest naming a file that is gone.
+    """
+    from transforms import manifest  # (manifest imports lake; lake is imported above)
+
+    folder = Path(lake) / QUARANTINE_DIR
+    if retention_days < 0 or not folder.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - retention_days * 86_400
+    old = {f"{QUARANTINE_DIR}/{p.name}": p for p in folder.glob("*.parquet") if p.stat().st_mtime < cutoff}
+    if not old:
+        return []
+    today = datetime.fromtimestamp(time.time() if now is None else now, UTC).date()
+    for entry in manifest.load_all(lake):
+        gone = [o for o in entry.outputs if o in old]
+        if gone:
+            entry.outputs = [o for o in entry.outputs if o not in old]
+            entry.warnings = [*entry.warnings, f"quarantined lines purged on {today} "
+                              f"(retention {retention_days} days); the source file still holds them"]
+            manifest.save(lake, entry)
+    for path in old.values():
+        path.unlink(missing_ok=True)
+    return sorted(p.name for p in old.values())
