@@ -31,10 +31,10 @@ flagged as (
 sessions as (
     select user_id, list(session_id) as session_ids
     from (
-        select user_id, session_id, count(distinct beneficiary_ref) as n
-        from app_activity
+        select user_id, session_id, count(*) as n  -- reads, not distinct: a threshold, and cheap
+        from app_events  -- a week back: the raw events, none of app_activity's derived columns
         where event_date > $event_date::date - to_days($window_days) and event_date <= $event_date
-          and is_read and not coalesce(in_portfolio, true) and user_id in (select user_id from flagged)
+          and event_category = 'record_read' and outcome = 'success' and not coalesce(in_portfolio, true) and user_id in (select user_id from flagged)
         group by all
     )
     where n >= $session_min

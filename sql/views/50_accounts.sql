@@ -1,4 +1,6 @@
 -- Accounts seen in the app, with who created them (USER_CREATE / USER_INVITE target ↔ actor).
+-- Read from app_events (not app_activity): rules look weeks back for creations and need none
+-- of app_activity's derived columns, which cost more than the read.
 create or replace view account_creations as
 select
     target_user_id as user_id,
@@ -6,7 +8,7 @@ select
     user_id as creator_user_id,
     session_id as creator_session_id,
     src_ip as creator_ip,
-    net as creator_net,
+    net_key(src_asn, src_prefix, src_ip) as creator_net,
     src_net_tag as creator_net_tag,
     org_siret as creator_org_siret,
     target_roles,
@@ -14,7 +16,7 @@ select
     source_file,
     source_line,
     event_date
-from app_activity
+from app_events
 where event_type in ('USER_CREATE', 'USER_INVITE') and outcome = 'success' and target_user_id is not null;
 
 create or replace view accounts as
