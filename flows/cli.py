@@ -214,8 +214,14 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
     lang = lang or settings.lang
     if lang not in ("fr", "en"):
         fail("--lang must be fr or en")
-    result = write_report(settings.lake, settings.reports, _day(day, "--date"), lang,
-                          memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
+    from transforms.lake import lake_lock
+
+    try:  # a nightly run rewrites reports too: one writer at a time
+        with lake_lock(settings.lake, wait_seconds=5):
+            result = write_report(settings.lake, settings.reports, _day(day, "--date"), lang,
+                                  memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
+    except LakeBusyError as exc:
+        fail(str(exc))
     console.print(f"report {result.day}: {result.incidents} incident(s), {result.people_exposed:,} people exposed "
                   f"({result.people_with_nir:,} with NIR), {result.findings} finding(s)")
     print(Path(result.folder) / "report.html")
