@@ -11,7 +11,7 @@ compared as (
         coalesce(h.max_distinct_beneficiaries, 0) as own_max,
         coalesce(h.active_days, 0) as history_days,
         coalesce(p.p99_distinct_beneficiaries, 0) as peer_p99,
-        coalesce(p.peer_days, 0) as peer_days
+        coalesce(p.peer_history_days, 0) as peer_history_days
     from today t
     left join account_history($event_date) h using (user_id)
     left join peer_history($event_date) p using (org_type, role_key)
@@ -22,9 +22,10 @@ flagged as (
     where distinct_beneficiaries >= $floor
       and distinct_beneficiaries >= $own_factor * own_max
       and distinct_beneficiaries >= $peer_factor * peer_p99
-      -- with neither its own history nor its peers' (the lake's first days), volume alone is
-      -- a heavy user's ordinary day: only reads mostly outside the portfolio count then
-      and (history_days >= 1 or peer_days >= $min_peer_days
+      -- with neither its own history nor a few days of its peers' (the lake's first days: one
+      -- day of peers gives a p99 below what heavy users read), volume alone is a heavy user's
+      -- ordinary day: only reads mostly outside the portfolio count then
+      and (history_days >= 1 or peer_history_days >= $min_peer_history_days
            or reads_out_of_portfolio >= $cold_out_share * reads)
 ),
 -- the sessions that carried the volume (not the owner's ordinary sessions of the same day)

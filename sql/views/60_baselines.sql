@@ -30,6 +30,7 @@ select
     role_key,
     count(distinct user_id) as peers,
     count(*) as peer_days,
+    count(distinct event_date) as peer_history_days,
     quantile_cont(distinct_beneficiaries, 0.99) as p99_distinct_beneficiaries,
     quantile_cont(reads_out_of_portfolio, 0.99) as p99_reads_out_of_portfolio,
     quantile_cont(list_rows, 0.99) as p99_list_rows
