@@ -1,6 +1,6 @@
 """`evaluate` reads the simulator's real labels: a small simulated world, ingested and detected.
 
-The world is tiny (a few days, ~150 agents, attack volumes scaled down): this checks the label
+The world is tiny (4 days, 120 agents, attack volumes scaled down): this checks the label
 format (accounts, app/ProConnect/browsing sessions, IPs, window, clear beneficiary ids
 pseudonymised with the ingest key) and the JSON keys, not the quality targets (see
 test_quality.py for the held-out 30-day world).
@@ -16,7 +16,7 @@ import pytest
 from transforms.pseudonymise import PseudonymKey
 
 KEY = PseudonymKey(b"vigie-sim-test-key")
-START, DAYS = date(2025, 11, 17), 5
+START, DAYS = date(2025, 11, 17), 4
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def sim_lake(tmp_path_factory):
     from transforms.ingest import IngestOptions, ingest_files
 
     root = tmp_path_factory.mktemp("sim")
-    simulate(START, DAYS, 150, 4242, root / "world", dirt={"enabled": False},
+    simulate(START, DAYS, 120, 4242, root / "world", dirt={"enabled": False},
              infostealer={"views_per_day": (600, 900), "start_day": 2},
              account_manager={"views_per_day": (800, 1200), "start_day": 1},
              abused_advisors={"views_per_session": (150, 250), "start_day": 1},
