@@ -254,8 +254,11 @@ def setup(folder: Path, events: int, history_days: int, memory_limit: str, threa
 def _setup_child(queue, *args) -> None:  # noqa: ANN001
     try:
         queue.put(("ok", setup(*args)))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent
-        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, with where it failed
+        import traceback
+
+        where = "".join(traceback.format_exception(exc)[-4:])
+        queue.put(("error", f"{type(exc).__name__}: {exc}\n{where}"))
 
 
 def run_setup(folder: Path, events: int, history_days: int, memory_limit: str, threads: int) -> dict:
