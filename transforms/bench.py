@@ -186,6 +186,7 @@ def sim_options(events: int) -> dict:
         return (max(5.0, lo * scale), max(10.0, hi * scale))
 
     start = {"start_day": 1}
+    few = min(1.0, 17_000 / agents_for(events))
     return {
         "cutover": BENCH_DAY - timedelta(days=1),
         "infostealer": {**start, "views_per_day": rng(5000, 20000)},
@@ -194,6 +195,10 @@ def sim_options(events: int) -> dict:
         "abused_advisors": {**start, "views_per_session": rng(800, 3000)},
         "low_and_slow": {**start, "views_per_day": rng(300, 600)},
         "dirt": {"truncated_files": 0},
+        # as many laptop moves, updates and trips as in a 17k-agent world: the simulator plans
+        # them with rng.choice over a Python list, O(agents²) on big worlds
+        "traps": {"laptop_moves_per_day": 0.01 * few, "auto_updates_per_day": 0.015 * few,
+                  "travel_per_day": 0.004 * few},
     }
 
 
