@@ -12,9 +12,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, TEST_KEY
 from test_crash_ingest import lake_state
 from test_crash_nightly import assert_nothing_half_written, child_env, visible_state
+from vigie_testing import FIXTURES, TEST_KEY
 from world_for_reports import write_inbox
 
 from transforms.enrich import load_reference

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES
+from vigie_testing import FIXTURES
 from world_for_reports import CLEAR_EMAIL, CLEAR_IDS, write_inbox
 
 from transforms import manifest, quarantine

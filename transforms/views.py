@@ -55,8 +55,10 @@ def define_views(conn: duckdb.DuckDBPyConnection, lake: Path) -> list[str]:
         statements.append(statement)
     manifest_glob = _quote(lake / "_manifest" / "*.json")
     if any((lake / "_manifest").glob("*.json")):
+        # every record has the same fields (one dataclass); union_by_name would open all files at once
+        # and reserve 32 MiB each, running out of memory past ~60 files
         statement = (f"create or replace view ingest_manifest as select * from read_json('{manifest_glob}', "
-                     "format = 'auto', union_by_name = true)")
+                     "format = 'auto')")
         conn.execute(statement)
         statements.append(statement)
     for view_file in sorted((SQL_DIR / "views").glob("*.sql")):
