@@ -159,7 +159,8 @@ def _groups(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
         yield pa.Table.from_batches(pending, schema=LINE_SCHEMA)
 
 
-def _file_day(name: str) -> date | None:
+def file_day(name: str) -> date | None:
+    """The day a file is named after (`app-2025-07-05.jsonl.gz`), None when it names none."""
     match = DATE_IN_NAME.search(name)
     if not match:
         return None
@@ -184,7 +185,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: IngestO
     stage_sql = read_sql(f"ingest/stage_{kind}.sql")
     params = {
         "known": KNOWN_FIELDS[kind],
-        "file_day": _file_day(path.name),
+        "file_day": file_day(path.name),
         "skew_days": opts.max_clock_skew_days,
         "now": datetime.now(UTC).replace(tzinfo=None),
     }

@@ -8,30 +8,18 @@ these decisions to the ingest, detection and report steps.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from transforms import manifest
+from transforms.ingest import file_day
 from transforms.lake import write_json_atomic
 
 PENDING_FILE = Path("_nightly") / "pending.json"
 
 INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".log", ".log.gz", ".ndjson", ".ndjson.gz")
-DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
-
-
-def file_day(name: str) -> date | None:
-    """The day a file is named after (`app-2025-07-05.jsonl.gz`), None when it names none."""
-    match = DATE_IN_NAME.search(name)
-    if not match:
-        return None
-    try:
-        return date.fromisoformat(match.group(1))
-    except ValueError:
-        return None
 
 
 def default_day(timezone: str, now: datetime | None = None) -> date:

@@ -74,13 +74,7 @@ checked as (
             when j.target_roles is not null and target_roles is null then 'wrong_type: target_roles'
             when j.auth_time is not null and auth_time is null then 'bad_time: auth_time'
             when j.search_params is not null and not starts_with(j.search_params, '{') then 'wrong_type: search_params'
-            when $file_day is not null
-                and (event_time < $file_day::timestamp - to_days($skew_days)
-                     or event_time >= $file_day::timestamp + to_days($skew_days + 1))
-                then 'clock_skew: event at ' || strftime(event_time, '%Y-%m-%dT%H:%M:%SZ')
-                     || ' in a file dated ' || $file_day::varchar
-            when $file_day is null and event_time > $now::timestamp + interval 1 day
-                then 'clock_skew: event in the future at ' || strftime(event_time, '%Y-%m-%dT%H:%M:%SZ')
+            else clock_skew_reason(event_time, $file_day, $skew_days, $now)
         end as reject_reason
     from typed
 )

@@ -73,13 +73,7 @@ checked as (
             when j.source is not null and not starts_with(j.source, '{') then 'wrong_type: source'
             when j.reusesActiveSession is not null and reuses_active_session is null
                 then 'wrong_type: reusesActiveSession'
-            when $file_day is not null
-                and (event_time < $file_day::timestamp - to_days($skew_days)
-                     or event_time >= $file_day::timestamp + to_days($skew_days + 1))
-                then 'clock_skew: event at ' || strftime(event_time, '%Y-%m-%dT%H:%M:%SZ')
-                     || ' in a file dated ' || $file_day::varchar
-            when $file_day is null and event_time > $now::timestamp + interval 1 day
-                then 'clock_skew: event in the future at ' || strftime(event_time, '%Y-%m-%dT%H:%M:%SZ')
+            else clock_skew_reason(event_time, $file_day, $skew_days, $now)
         end as reject_reason
     from typed
 )
