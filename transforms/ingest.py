@@ -106,9 +106,7 @@ def detect_source(path: Path) -> str:
     for kind in SOURCES:
         if name.startswith(kind):
             return kind
-    from transforms.reader import ReadStats as _Stats
-
-    for batch in read_lines(path, _Stats()):
+    for batch in read_lines(path, ReadStats()):
         for line in batch.column("line").to_pylist():
             try:
                 record = json.loads(line)
