@@ -205,26 +205,28 @@ def backfill(start: str = typer.Option(..., "--from", help="First day"),
 
 @app.command()
 def report(day: str = typer.Option(..., "--date", help="Day of the report"),
-           lang: str = typer.Option(None, help="fr (default) or en")) -> None:
+           lang: str = typer.Option(None, help="fr or en (default: the setting lang, fr); a language other "
+                                    "than the setting's goes to report.<lang>.html beside report.html")) -> None:
     """Write (again) the report of a day from the lake, without Prefect."""
     from transforms.report import write_report
     from transforms.settings import Settings
 
     settings = Settings()
     lang = lang or settings.lang
-    if lang not in ("fr", "en"):
-        fail("--lang must be fr or en")
+    if lang not in ("fr", "en") or settings.lang not in ("fr", "en"):
+        fail("--lang and the setting lang must be fr or en")
     from transforms.lake import lake_lock
 
     try:  # a nightly run rewrites reports too: one writer at a time
         with lake_lock(settings.lake, wait_seconds=5):
             result = write_report(settings.lake, settings.reports, _day(day, "--date"), lang,
-                                  memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
+                                  memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads,
+                                  main_lang=settings.lang)
     except LakeBusyError as exc:
         fail(str(exc))
     console.print(f"report {result.day}: {result.incidents} incident(s), {result.people_exposed:,} people exposed "
                   f"({result.people_with_nir:,} with NIR), {result.findings} finding(s)")
-    print(Path(result.folder) / "report.html")
+    print(result.html)
 
 
 # --- detections and their measured quality (transforms/detect) ----------------------------

@@ -2,13 +2,21 @@
 
 Files written for a day (each through a temporary file and a rename):
 
-- `report.html`: one self-contained page (inline CSS and SVG, no network);
+- `report.html`: one self-contained page (inline CSS and SVG, no network), in the main
+  language (the setting `lang`, French by default: the one the nightly run writes);
 - `report.md`: the same content for an e-mail or a ticket;
+- `report.<lang>.html`, `report.<lang>.md`: the same report in another language, written on
+  demand (`vigie report --date D --lang en`) beside the main one, never over it;
 - `findings.jsonl`: the day's findings as OCSF Detection Findings (class 2004);
 - `incidents.json`: the incidents that had a finding that day, as they stood that day;
 - `exposed/<incident_uid>.csv`: the pseudonyms of the people each incident exposed;
 - `run.json`: the night's run (late files, rules that could not run, timings) — the only
   file with wall-clock facts; the other files depend on the data alone.
+
+The machine-readable files do not depend on the language (codes, English rule titles and
+descriptions, as the SIEM and partners expect them): one set per day, written with the main
+report. A translation alone rewrites only its two files; rewriting the main report refreshes
+the translations already there, so that every report of a folder tells the same data.
 """
 
 from __future__ import annotations
@@ -24,9 +32,9 @@ from pathlib import Path
 
 from transforms.lake import crash_point, private_dir, safe_name
 from transforms.report.collect import collect, dumps
-from transforms.report.i18n import check_lang
+from transforms.report.i18n import LANGS, check_lang
 from transforms.report.ocsf import detection_finding
-from transforms.report.render import render_html, render_markdown
+from transforms.report.render import in_language, render_html, render_markdown
 from transforms.views import connect
 
 RUN_FILE = "run.json"
@@ -43,6 +51,13 @@ class ReportResult:
     by_severity: dict[str, int] = field(default_factory=dict)
     markdown: str = ""
     incident_rows: list[dict] = field(default_factory=list)
+    html: str = ""  # path of the HTML report written in the language asked for
+
+
+def report_files(lang: str, main_lang: str) -> tuple[str, str]:
+    """`report.html`/`report.md` in the main language, `report.<lang>.html`/`.md` in another."""
+    suffix = "" if check_lang(lang) == check_lang(main_lang) else f".{lang}"
+    return f"report{suffix}.html", f"report{suffix}.md"
 
 
 def report_dir(reports: Path, day: date) -> Path:
@@ -99,17 +114,27 @@ def _csv(rows: list[dict]) -> str:
 
 
 def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_state: dict | None = None,
-                 memory_limit: str = "2GB", threads: int = 0) -> ReportResult:
-    """Collect `day` from the lake and write its report folder; return what it holds."""
+                 memory_limit: str = "2GB", threads: int = 0, main_lang: str | None = None) -> ReportResult:
+    """Collect `day` from the lake and write its report folder; return what it holds.
+
+    `main_lang` is the language of `report.html` (default: `lang`, what the nightly run writes).
+    In another language, the report goes to `report.<lang>.html`/`.md` and nothing else is
+    touched; the whole folder (main report, machine-readable files) is written only when the
+    day has no main report yet, so that a translation never stands alone.
+    """
     check_lang(lang)
+    main = check_lang(main_lang or lang)
     state = load_run_state(reports, day) if run_state is None else run_state
     conn = connect(lake, memory_limit, threads)
     try:
-        data = collect(conn, Path(lake), day, lang, state)
+        data = collect(conn, Path(lake), day, main, state)
     finally:
         conn.close()
     folder = private_dir(report_dir(reports, day))
     exposed_dir = private_dir(folder / "exposed")
+    if lang != main and (folder / "report.html").exists():
+        html_name, markdown = _write_rendering(folder, data, lang, main)
+        return _result(day, folder, data, markdown, folder / html_name)
     html = render_html(data)
     markdown = render_markdown(data)
     _write_text(folder / "report.html", html)
@@ -130,6 +155,32 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
     for stale in exposed_dir.glob("*.csv"):
         if stale.name not in wanted:
             stale.unlink()
+    # The translations of the folder follow the data just written (and the one asked for is made).
+    asked, asked_markdown = folder / "report.html", markdown
+    for other in LANGS:
+        if other != main and (other == lang or any((folder / n).exists() for n in report_files(other, main))):
+            html_name, translated = _write_rendering(folder, data, other, main)
+            if other == lang:
+                asked, asked_markdown = folder / html_name, translated
+    # A `report.<main>.html` would repeat report.html (left from when the main language differed).
+    for name in (f"report.{main}.html", f"report.{main}.md"):
+        (folder / name).unlink(missing_ok=True)
+    return _result(day, folder, data, asked_markdown, asked)
+
+
+def _write_rendering(folder: Path, data: dict, lang: str, main: str) -> tuple[str, str]:
+    """The report in `lang` beside the main one; return its HTML file's name and its Markdown."""
+    html_name, markdown_name = report_files(lang, main)
+    translated = in_language(data, lang)
+    markdown = render_markdown(translated)
+    _write_text(folder / html_name, render_html(translated))
+    crash_point("report.translation")
+    _write_text(folder / markdown_name, markdown)
+    return html_name, markdown
+
+
+def _result(day: date, folder: Path, data: dict, markdown: str, html: Path) -> ReportResult:
+    incidents = [_incident_json(inc) for inc in data["incidents"]]
     return ReportResult(
         day=str(day), folder=str(folder), incidents=len(incidents), findings=len(data["findings"]),
         people_exposed=data["people_exposed"], people_with_nir=data["people_with_nir"],
@@ -138,4 +189,5 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
                         "accounts": ", ".join(i["accounts"]), "people_exposed": i["beneficiaries_exposed"],
                         "with_nir": i["beneficiaries_with_nir"], "rules": ", ".join(i["rule_ids"])}
                        for i in incidents],
+        html=str(html),
     )

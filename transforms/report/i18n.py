@@ -82,6 +82,11 @@ LABELS: dict[str, dict[str, str]] = {
         "generated": "Rapport produit par Vigie à partir des données du lac ; relancer le même jour donne le même rapport.",
         "finding_count": "{n} détection(s) ce jour, {total} au total",
         "none": "aucun",
+        "severity_count": "{label} : {count}",
+        "reason_count": "{label} : {n} ligne(s)",
+        "list_sep": " ; ",
+        "rule_skipped": "non exécutée, données absentes ce jour : {needs}",
+        "rule_failed": "en échec : {error}",
     },
     "en": {
         "title": "Vigie — security report for {day}",
@@ -148,6 +153,11 @@ LABELS: dict[str, dict[str, str]] = {
         "generated": "Report produced by Vigie from the lake's data; re-running the same day gives the same report.",
         "finding_count": "{n} finding(s) today, {total} in all",
         "none": "none",
+        "severity_count": "{count} {label}",
+        "reason_count": "{label}: {n} line(s)",
+        "list_sep": "; ",
+        "rule_skipped": "skipped, data missing that day: {needs}",
+        "rule_failed": "failed: {error}",
     },
 }
 
@@ -155,6 +165,74 @@ SEVERITY = {
     "fr": {"critical": "critique", "high": "élevée", "medium": "moyenne", "low": "faible", "info": "info"},
     "en": {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"},
 }
+
+# Quarantine reason codes (docs/lake.md, `quarantine.reason_code`): the code stays shown (it is
+# what one queries), followed by its meaning in the report's language.
+REASONS = {
+    "fr": {"invalid_json": "JSON illisible", "empty_line": "ligne vide", "not_utf8": "encodage autre qu'UTF-8",
+           "line_too_long": "ligne trop longue", "missing_field": "champ obligatoire absent",
+           "wrong_type": "champ d'un type inattendu", "bad_time": "horodatage illisible",
+           "bad_value": "valeur non reconnue", "clock_skew": "horodatage trop éloigné du jour du fichier",
+           "duplicate": "événement en double"},
+    "en": {"invalid_json": "unreadable JSON", "empty_line": "empty line", "not_utf8": "not UTF-8",
+           "line_too_long": "line too long", "missing_field": "required field missing",
+           "wrong_type": "field of an unexpected type", "bad_time": "unreadable timestamp",
+           "bad_value": "unrecognised value", "clock_skew": "timestamp too far from the file's day",
+           "duplicate": "duplicate event"},
+}
+
+# Network tags (`network_tags.csv`) as shown in an incident's sources.
+NET_TAGS = {
+    "fr": {"office": "réseau de structure", "vpn": "VPN", "hosting": "hébergeur", "mobile": "réseau mobile",
+           "sp_backend": "serveur du fournisseur de service"},
+    "en": {"office": "office network", "vpn": "VPN", "hosting": "hosting", "mobile": "mobile network",
+           "sp_backend": "service provider back-end"},
+}
+
+SOURCES = {
+    "fr": {"app": "application partenaire", "proconnect": "ProConnect"},
+    "en": {"app": "partner application", "proconnect": "ProConnect"},
+}
+
+# Warnings the reader leaves in the ingest manifest (transforms/reader.py): their fixed parts.
+WARNINGS = {
+    "fr": {"corrupt compressed stream: ": "flux compressé corrompu : ",
+           "truncated compressed stream: the file ends mid-member":
+           "flux compressé tronqué : le fichier s'arrête au milieu d'un bloc gzip"},
+    "en": {},
+}
+
+# What a rule can need (yml `requires`, transforms/detect/runner.py REQUIREMENTS).
+REQUIREMENTS = {
+    "fr": {"app": "journaux de l'application", "proconnect": "journaux ProConnect", "geo": "géolocalisation",
+           "asn": "numéros d'AS", "network_tags": "étiquettes de réseaux (network_tags.csv)"},
+    "en": {"app": "application logs", "proconnect": "ProConnect logs", "geo": "geolocation",
+           "asn": "AS numbers", "network_tags": "network tags (network_tags.csv)"},
+}
+
+
+def translate(table: dict[str, dict[str, str]], value: object, lang: str) -> str:
+    """`value` in `lang` when the table knows it, else as it is (a code is better than nothing)."""
+    text = "" if value is None else str(value)
+    return table[lang].get(text, text)
+
+
+def warning(text: str, lang: str) -> str:
+    """An ingest warning in `lang`: its known fixed parts translated, the details (an error) kept."""
+    for english, local in WARNINGS[lang].items():
+        text = text.replace(english, local)
+    return text
+
+
+def rule_status(rule: dict, lang: str) -> str:
+    """Why a rule did not run (runner messages `skipped: needs geo, asn`, `failed: <error>`)."""
+    message = str(rule.get("message") or "")
+    if message.startswith("skipped: needs "):
+        needs = [translate(REQUIREMENTS, n.strip(), lang) for n in message.removeprefix("skipped: needs ").split(",")]
+        return LABELS[lang]["rule_skipped"].format(needs=", ".join(needs))
+    if message.startswith("failed: "):
+        return LABELS[lang]["rule_failed"].format(error=message.removeprefix("failed: "))
+    return message or str(rule.get("status") or "")
 
 
 def check_lang(lang: str) -> str:
@@ -176,6 +254,16 @@ def long_date(day: date, lang: str) -> str:
         first = "1er" if day.day == 1 else str(day.day)
         return f"{_FR_DAYS[day.weekday()]} {first} {_FR_MONTHS[day.month - 1]} {day.year}"
     return day.strftime("%A %d %B %Y")
+
+
+def numeric_date(day: date, lang: str) -> str:
+    """30/11/2025 in French, 2025-11-30 in English."""
+    return day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
+
+
+def day_month(day: date, lang: str) -> str:
+    """30/11 in French, 11-30 in English (column heads of the 14-day table)."""
+    return day.strftime("%d/%m") if lang == "fr" else day.strftime("%m-%d")
 
 
 def short_time(value: datetime | None, lang: str) -> str:

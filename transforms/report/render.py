@@ -6,13 +6,30 @@ the SQL; every number is formatted here, every chart is inline SVG (no network t
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import jinja2
 
 from transforms.lake import safe_name
 from transforms.report import svg
-from transforms.report.i18n import LABELS, SEVERITY, long_date, number, short_time
+from transforms.report.collect import _rule_title, runbook_steps
+from transforms.report.i18n import (
+    LABELS,
+    NET_TAGS,
+    REASONS,
+    SEVERITY,
+    SOURCES,
+    check_lang,
+    day_month,
+    long_date,
+    number,
+    numeric_date,
+    rule_status,
+    short_time,
+    translate,
+    warning,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -28,7 +45,7 @@ def story(inc: dict, lang: str) -> dict[str, str]:
     n = lambda v: number(v, lang)  # noqa: E731
     sources = ", ".join(
         f"{s['src_ip']} (AS{s['src_asn'] or '?'} {s['src_as_org'] or '?'}, {s['src_city'] or '?'} "
-        f"{s['src_country'] or '?'}{', ' + s['src_net_tag'] if s['src_net_tag'] else ''})"
+        f"{s['src_country'] or '?'}{', ' + translate(NET_TAGS, s['src_net_tag'], lang) if s['src_net_tag'] else ''})"
         for s in inc.get("sources") or []) or ", ".join(inc.get("ips") or []) or "?"
     org = " ".join([*(a.get("org_types") or []), *inc.get("org_sirets", [])]) or "?"
     out = {
@@ -51,6 +68,38 @@ def story(inc: dict, lang: str) -> dict[str, str]:
     if a.get("created_accounts"):
         out["what"] += " " + L["story_created"].format(accounts=", ".join(a["created_accounts"]))
     return out
+
+
+def in_language(data: dict, lang: str) -> dict:
+    """The collected day with its words in `lang`: only the rules' titles and runbooks depend
+    on the language in `collect`, so one collection serves every language's rendering."""
+    check_lang(lang)
+    if data["lang"] == lang:
+        return data
+    rules = data["rules"]
+    incidents = [{**inc,
+                  "runbooks": [{"rule_id": r, "title": _rule_title(rules, r, lang),
+                                "steps": runbook_steps(rules.get(r, {}), lang)} for r in inc["rule_ids"]],
+                  "rule_titles": {r: _rule_title(rules, r, lang) for r in inc["rule_ids"]}}
+                 for inc in data["incidents"]]
+    trend = [{**t, "title": _rule_title(rules, t["rule_id"], lang)} for t in data["trend"]]
+    return {**data, "lang": lang, "incidents": incidents, "trend": trend}
+
+
+def _day(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _health(health: dict, lang: str) -> dict:
+    """Run health with its codes explained in `lang` (the codes themselves stay shown)."""
+    return {
+        **health,
+        "files": [{**f, "source_label": translate(SOURCES, f["source_kind"], lang),
+                   "warnings": [warning(w, lang) for w in f["warnings"]]} for f in health["files"]],
+        "quarantine_reasons": [{**r, "label": translate(REASONS, r["reason_code"], lang)}
+                               for r in health["quarantine_reasons"]],
+        "rules_not_run": [{**r, "text": rule_status(r, lang)} for r in health["rules_not_run"]],
+    }
 
 
 def _environment(autoescape: bool) -> jinja2.Environment:
@@ -88,18 +137,23 @@ def context(data: dict, exposed_dir: str) -> dict:
             "days_title": L["days_chart"].format(account=account),
         })
     trend = [{**t, "total": sum(t["counts"]), "spark": svg.sparkline(t["counts"])} for t in data["trend"]]
-    day_names = [str(d)[5:] for d in (data["trend"][0]["days"] if data["trend"] else [])]
+    day_names = [day_month(_day(d), lang) for d in (data["trend"][0]["days"] if data["trend"] else [])]
     severities = [(s, SEVERITY[lang][s], svg.SEVERITY_COLOURS[s], data["by_severity"].get(s, 0))
                   for s in ("critical", "high", "medium", "low", "info")]
     return {"L": L, "lang": lang, "day": str(data["day"]), "long_day": long_date(data["day"], lang),
+            "numeric_day": numeric_date(_day(data["day"]), lang), "short_day": day_month(_day(data["day"]), lang),
             "data": data, "incidents": incidents, "trend": trend, "trend_days": day_names,
             "severities": severities, "n": lambda v: number(v, lang), "exposed_dir": exposed_dir,
-            "health": data["health"], "activity": data["activity"]}
+            "health": _health(data["health"], lang), "activity": data["activity"]}
 
 
-def render_html(data: dict, exposed_dir: str = "exposed/") -> str:
+def render_html(data: dict, exposed_dir: str = "exposed/", lang: str | None = None) -> str:
+    """The self-contained page, in `lang` (default: the language `data` was collected in)."""
+    data = in_language(data, lang or data["lang"])
     return _environment(True).get_template("report.html.j2").render(**context(data, exposed_dir))
 
 
-def render_markdown(data: dict, exposed_dir: str = "exposed/") -> str:
+def render_markdown(data: dict, exposed_dir: str = "exposed/", lang: str | None = None) -> str:
+    """The same content as Markdown, in `lang` (default: the language `data` was collected in)."""
+    data = in_language(data, lang or data["lang"])
     return _environment(False).get_template("report.md.j2").render(**context(data, exposed_dir))
