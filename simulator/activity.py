@@ -190,7 +190,7 @@ def generate(day: Day, segs: list[Segment]) -> None:
         idx = np.flatnonzero(colleague)
         numbers[idx] = [org_pf[seg_idx[i]][int(rng.integers(len(org_pf[seg_idx[i]])))] for i in idx]
     stranger = (u > 0.96) | (codes == CODE["ACCESS_DENIED_OUT_OF_SCOPE"])
-    numbers[stranger] = rng.integers(1_000_000, 10_000_000, int(stranger.sum()))
+    numbers[stranger] = pop.beneficiaries(rng, int(stranger.sum()))
     if campaign.any():  # campaign day: walk through the portfolio
         numbers[campaign] = pf_all[offs[seg_idx[campaign]] + (
             np.arange(int(campaign.sum())) % np.maximum(1, pf_len[seg_idx[campaign]]))]

@@ -93,7 +93,7 @@ def build(day: Day, segs: list[Segment], seg_idx: np.ndarray, t: np.ndarray, cod
     seg_agent = np.array([s.agent for s in segs], dtype=np.int32)
     seg_atk = np.array([s.atk for s in segs], dtype=np.int16)
     agent = seg_agent[seg_idx]
-    org = np.array([a.org for a in pop.agents], dtype=np.int32)[agent]
+    org = pop.agent_orgs()[agent]
     # IP and user agent, with in-session switches (CGNAT, privacy addresses, moves, updates)
     ip_tab = pl.Series([s.ip for s in segs] + [s.ip_alt or s.ip for s in segs])
     ua_tab = pl.Series([s.ua for s in segs] + [s.ua_alt or s.ua for s in segs])
@@ -131,9 +131,9 @@ def build(day: Day, segs: list[Segment], seg_idx: np.ndarray, t: np.ndarray, cod
     frame = frame.with_columns(**out)
     if numbers is not None:
         nums = np.asarray(numbers, dtype=np.int64)
-        ben = ids.beneficiary_ids(np.where(has_ben, nums, 1_000_000))
+        ben = ids.beneficiary_ids(np.where(has_ben, nums, ids.BEN_LO))
         in_pf = pop.org_of(nums) == org
-        otype_nir = np.array([pop.orgs[o].org_type in pop.nir_orgs for o in range(len(pop.orgs))])[org]
+        otype_nir = pop.org_nir()[org]
         rt_pick = np.zeros(n, dtype=np.int64)
         for code in np.unique(codes):
             choices = _RT_CHOICES[code]

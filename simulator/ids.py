@@ -131,15 +131,41 @@ def _hex1_plain(seed: int, kind: int, width: int, *keys) -> str:
 
 
 _LETTERS = np.frombuffer(b"ABCDEFGHJKLMNPRSTUVWXYZ", dtype=np.uint8)
+BEN_LO = 1_000_000  # beneficiary numbers start here (7 digits, no leading zero)
+BEN_BLOCK = 9_000_000  # numbers per block: 1000000-9999999, one block per letter shift
+BEN_HI = BEN_LO + BEN_BLOCK  # the historical space, enough for about 20k agents
+BEN_MAX = BEN_LO + len(_LETTERS) * BEN_BLOCK  # every 7-digit + letter identifier (207M)
+
+
+def beneficiary_space(need: int) -> int:
+    """Exclusive upper bound of the beneficiary numbers for a world following `need` of them.
+
+    The historical 9M numbers while they leave room to draw `need` distinct ones (so small
+    worlds keep their bytes); past that, whole blocks of 9M up to four times the need, each
+    block being the same 7 digits with the check letter shifted (`beneficiary_ids`).
+    """
+    if 4 * need <= BEN_BLOCK:
+        return BEN_HI
+    blocks = -(-4 * need // BEN_BLOCK)
+    if blocks > len(_LETTERS):
+        raise ValueError(f"{need:,} beneficiaries exceed the identifier space ({BEN_MAX - BEN_LO:,})")
+    return BEN_LO + blocks * BEN_BLOCK
 
 
 def beneficiary_ids(numbers: np.ndarray) -> pl.Series:
-    """France-Travail-style identifiers: 7 digits and a check letter ("4417302K")."""
+    """France-Travail-style identifiers: 7 digits and a letter ("4417302K").
+
+    Numbers below `BEN_HI` are the 7 digits themselves with a check letter; block k above it
+    (`BEN_LO + k * BEN_BLOCK` onwards) reuses the digits with the letter shifted by k, so every
+    number in [BEN_LO, BEN_MAX) has its own identifier and the first block is unchanged.
+    """
     numbers = np.asarray(numbers, dtype=np.int64)
+    block = np.maximum(numbers - BEN_LO, 0) // BEN_BLOCK
+    digits = numbers - block * BEN_BLOCK
     out = np.empty((len(numbers), 8), dtype=np.uint8)
-    rest = numbers.copy()
+    rest = digits.copy()
     for i in range(6, -1, -1):
         out[:, i] = ord("0") + rest % 10
         rest //= 10
-    out[:, 7] = _LETTERS[(numbers * 7 + 3) % len(_LETTERS)]
+    out[:, 7] = _LETTERS[(digits * 7 + 3 + block) % len(_LETTERS)]
     return _strings(out)

@@ -122,6 +122,26 @@ class Population:
     owner_org: np.ndarray  # org index of each number in `owner`
     knobs: tuple[float, float, float] = (0.03, 0.35, 0.08)  # heavy, IPv6, mobile shares
     nir_orgs: frozenset[str] = frozenset({"FT_AGENCE", "CAP_EMPLOI"})
+    ben_hi: int = ids.BEN_HI  # beneficiary numbers are in [ids.BEN_LO, ben_hi)
+
+    def agent_orgs(self) -> np.ndarray:
+        """Org index of every account, cached (accounts are only added while planning)."""
+        cache = self.__dict__.get("_agent_orgs")
+        if cache is None or len(cache) != len(self.agents):
+            cache = self.__dict__["_agent_orgs"] = np.array([a.org for a in self.agents], np.int32)
+        return cache
+
+    def org_nir(self) -> np.ndarray:
+        """Per organisation: whether its record views can carry the NIR (cached)."""
+        cache = self.__dict__.get("_org_nir")
+        if cache is None or len(cache) != len(self.orgs):
+            cache = self.__dict__["_org_nir"] = np.array(
+                [o.org_type in self.nir_orgs for o in self.orgs], dtype=bool)
+        return cache
+
+    def beneficiaries(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """`n` beneficiary numbers drawn uniformly from the world's whole id space."""
+        return rng.integers(ids.BEN_LO, self.ben_hi, n)
 
     def org_of(self, numbers: np.ndarray) -> np.ndarray:
         """Org index following each beneficiary number, -1 if none."""
@@ -254,9 +274,16 @@ def _roles(otype: str, k: int, size: int) -> list[str]:
 def _assign_portfolios(pop: Population, rng: np.random.Generator) -> None:
     """Disjoint portfolios: each followed beneficiary belongs to one organisation."""
     need = sum(len(a.portfolio) for a in pop.agents)
-    draw = rng.integers(1_000_000, 10_000_000, int(need * 1.3) + 1000)
+    pop.ben_hi = ids.beneficiary_space(need)
+    draw = pop.beneficiaries(rng, int(need * 1.3) + 1000)
     _, first = np.unique(draw, return_index=True)
-    pool = draw[np.sort(first)][:need]
+    pool = draw[np.sort(first)]
+    while len(pool) < need:  # never in the historical space (sized for it); a top-up otherwise
+        more = pop.beneficiaries(rng, need - len(pool) + 1000)
+        pool = np.concatenate([pool, more])
+        _, first = np.unique(pool, return_index=True)
+        pool = pool[np.sort(first)]
+    pool = pool[:need]
     pos = 0
     owners, orgs = [], []
     for org in pop.orgs:

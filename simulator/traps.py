@@ -23,6 +23,12 @@ def _working_days(sim: Sim) -> list[int]:
     return [i for i, d in enumerate(sim.days) if is_working_day(d)] or [0]
 
 
+def _pick(rng: np.random.Generator, pool: list[int]) -> int:
+    """`rng.choice(pool)` (same draw, same value) without converting the list to an array on
+    every call, which made trap planning quadratic in the number of agents."""
+    return pool[int(rng.integers(len(pool)))]
+
+
 def _mark(sim: Sim, day: int, agent: int, kind: str, **info) -> None:
     sim.trap_plan.setdefault(day, {})[agent] = {"kind": kind, **info}
 
@@ -33,7 +39,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     advisors = [a.idx for a in pop.agents if not a.service and "DIRECTION" not in a.roles]
     heavy = [a.idx for a in pop.agents if a.heavy]
     if not heavy and advisors:
-        a = pop.agents[int(rng.choice(advisors))]
+        a = pop.agents[_pick(rng, advisors)]
         a.heavy, a.view_median = True, float(rng.uniform(110, 200))
         a.tags.append("heavy_user")
         heavy = [a.idx]
@@ -51,7 +57,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     mls = [o for o in pop.orgs if o.org_type == "ML" and len(o.agents) >= 5] or pop.orgs
     for _ in range(topts.campaign_days):
         org = mls[int(rng.integers(len(mls)))]
-        day = int(rng.choice(wd))
+        day = _pick(rng, wd)
         members = [a for a in org.agents if "DIRECTION" not in pop.agents[a].roles]
         for a in members:
             _mark(sim, day, a, "campaign")
@@ -77,7 +83,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
         n = max(1, int(round(per_day * len(pool) * len(wd))))
         chosen = []
         for _ in range(n):
-            a, day = int(rng.choice(pool)), int(rng.choice(wd))
+            a, day = _pick(rng, pool), _pick(rng, wd)
             info = {}
             if kind == "travel":
                 home = pop.orgs[pop.agents[a].org].city
@@ -106,7 +112,7 @@ def _plan_onboarding(sim: Sim, rng: np.random.Generator, wd: list[int]) -> None:
         return
     org = mls[int(rng.integers(len(mls)))]
     rgc = next(a for a in org.agents if "RGC" in pop.agents[a].roles)
-    day = int(rng.choice(wd[1:-1] if len(wd) > 3 else wd))
+    day = _pick(rng, wd[1:-1] if len(wd) > 3 else wd)
     ip = pop.space.office(org.city, rng)
     pop.space.tag_office(ip, org.siret, org.name + " (new site)")
     org.sites.append(ip)
@@ -116,7 +122,7 @@ def _plan_onboarding(sim: Sim, rng: np.random.Generator, wd: list[int]) -> None:
     for _ in range(int(rng.integers(lo, hi + 1))):
         a = pop.new_agent(org, ["CONSEILLER"], rng, sim.seed, site=len(org.sites) - 1,
                           active_from=day)
-        a.portfolio = np.sort(rng.integers(1_000_000, 10_000_000, 20))
+        a.portfolio = np.sort(pop.beneficiaries(rng, 20))
         a.telework = 0.0
         created.append(a.idx)
         _mark(sim, day, a.idx, "onboarded", from_h=float(rng.uniform(13.8, 15.5)))

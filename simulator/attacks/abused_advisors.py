@@ -34,7 +34,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
         attack.devices.append(machines[v][0])
 
     def gen(day: Day, seg: Segment) -> None:
-        nums = day.rng.integers(1_000_000, 10_000_000, seg.params["n"])
+        nums = sim.pop.beneficiaries(day.rng, seg.params["n"])
         common.reads(day, seg, nums, tuple(o.pacing_ms), contact_share=0.5, jitter=0.05)
 
     def hook(day: Day) -> None:

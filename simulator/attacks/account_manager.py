@@ -55,7 +55,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
 
     def pull(day: Day, seg: Segment) -> None:
         n = seg.params["n"]
-        nums = day.rng.integers(1_000_000, 10_000_000, n)
+        nums = sim.pop.beneficiaries(day.rng, n)
         mine = day.rng.random(n) < 0.05
         if len(org.portfolio):
             nums[mine] = org.portfolio[day.rng.integers(0, len(org.portfolio), int(mine.sum()))]

@@ -30,7 +30,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
         pop = day.sim.pop
         org_pf = pop.orgs[pop.agents[seg.agent].org].portfolio
         n = seg.params["n"]
-        nums = day.rng.integers(1_000_000, 10_000_000, n)
+        nums = sim.pop.beneficiaries(day.rng, n)
         half = day.rng.random(n) < 0.5
         if len(org_pf):
             nums[half] = org_pf[day.rng.integers(0, len(org_pf), int(half.sum()))]

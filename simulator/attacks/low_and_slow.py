@@ -28,7 +28,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
 
     def gen(day: Day, seg: Segment) -> None:
         n = seg.params["n"]
-        nums = day.rng.integers(1_000_000, 10_000_000, n)
+        nums = sim.pop.beneficiaries(day.rng, n)
         span = max(60_000, seg.t1 - seg.act_start)
         common.reads(day, seg, nums, (span / n * 0.5, span / n * 1.0), jitter=0.9)
 
