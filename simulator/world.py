@@ -159,18 +159,27 @@ def _truncate_days(sim: Sim, rng: np.random.Generator) -> set[tuple[str, int]]:
 
 def _finish(path: Path, frame: pl.DataFrame, source: str, sim: Sim, utc_day: date, day_no: int,
             actors: pl.DataFrame, truncate: bool, log: list[dict]) -> None:
-    """Lines, dirt and gzip of one file, on a writer thread (Polars and gzip run off the GIL)."""
+    """Lines, dirt and gzip of one file, on a writer thread (Polars and gzip run off the GIL),
+    by blocks of rows so that a 10M-line day never holds all its lines at once."""
     if source == "app":
-        lines = writers.app_lines(sim, frame, day_no, actors)
+        chunks = writers.app_chunks(sim, frame, day_no, actors)
     else:
-        lines = writers.pc_lines(sim, frame, utc_day, day_no, actors)
+        chunks = writers.pc_chunks(sim, frame, utc_day, day_no, actors)
     d = sim.opts.dirt
-    text = lines["line"]
+    damage = None
     if d.enabled:
         rng = np.random.default_rng([sim.seed, 5, day_no, 0 if source == "app" else 1])
-        text, records = dirt.apply(lines, source, f"inbox/{path.name}", rng, d.rate, truncate)
-        log.extend(records)
-    writers.write_gz(path, text, sim.opts.gzip_level)
+        damage = dirt.Damage(frame["_atk"].to_numpy(), source, f"inbox/{path.name}", rng, d.rate,
+                             truncate)
+    sink = writers.GzipSink(path, sim.opts.gzip_level)
+    for lo, lines in chunks:
+        sink.write(lines["line"] if damage is None else damage.apply(lo, lines["line"]))
+    if damage is not None:
+        tail = damage.tail()
+        if tail is not None:
+            sink.write(tail)
+        log.extend(damage.records)
+    sink.close()
 
 
 def _write_orgs(sim: Sim, path: Path) -> None:

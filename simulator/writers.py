@@ -10,11 +10,14 @@ no mtime (same seed, same bytes).
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+from isal import isal_zlib
 
 from simulator import ids
 from simulator.calendar import PARIS
@@ -127,40 +130,79 @@ def actor_table(sim: Sim) -> pl.DataFrame:
                          "_idp2": idp2, "_sp3": sp3, "_account": acc})
 
 
+CHUNK = 1 << 18  # rows turned into lines and compressed at a time (bounds a file's memory)
+
+
 def app_lines(sim: Sim, frame: pl.DataFrame, day_no: int, actors: pl.DataFrame) -> pl.DataFrame:
     """Materialise an app day frame (sorted) into lines; keeps `_t` and `_atk` beside them."""
-    n = frame.height
+    return _concat(app_chunks(sim, frame, day_no, actors, max(1, frame.height)))
+
+
+def app_chunks(sim: Sim, frame: pl.DataFrame, day_no: int, actors: pl.DataFrame,
+               size: int | None = None) -> Iterator[tuple[int, pl.DataFrame]]:
+    """`app_lines` by blocks of `size` rows: (first row, lines); every per-row draw and id is
+    made for the whole file first, so the lines do not depend on the block size."""
+    n, size = frame.height, size or CHUNK
     rng = np.random.default_rng([sim.seed, 71, day_no])
-    h = ids.derive(sim.seed, 72, day_no, np.arange(n))
-    a = frame["_a"].to_numpy()
-    frame = frame.with_columns(
-        event_id=ids.uuids(h),
-        request_id=pl.when(pl.col("http_method").is_not_null()).then(ids.hex_ids(h ^ np.uint64(5), 12)),
-        _actor=actors["_actor"].gather(a),
-        _email_frag=pl.when(pl.col("_email")).then(actors["_email_frag"].gather(a)),
-        _off=pl.Series(rng.random(n) < sim.opts.offset_share),
-    )
+    h_all = ids.derive(sim.seed, 72, day_no, np.arange(n))
+    off_all = rng.random(n) < sim.opts.offset_share
     # a fixed Paris offset per file: any offset names the same instant, and it avoids a
     # per-row time-zone conversion (the most expensive part of the app lines)
     first = int(frame["_t"][0]) if n else 0
     off_min = int(datetime.fromtimestamp(first / 1000, tz=PARIS).utcoffset().total_seconds() // 60)
     suffix = f"+{off_min // 60:02d}:{off_min % 60:02d}"
     fmt = "%Y-%m-%dT%H:%M:%S%.3f"
-    frame = frame.with_columns(ts=pl.when(pl.col("_off")).then(
-        (pl.col("_t") + off_min * 60_000).cast(pl.Datetime("ms")).dt.strftime(fmt + suffix)
-    ).otherwise(pl.col("_t").cast(pl.Datetime("ms")).dt.strftime(fmt + "Z")))
-    return frame.select("_t", "_atk", line=encode(frame, APP_SPEC))
+    for lo in range(0, n, size):
+        part = frame.slice(lo, size)
+        h = h_all[lo:lo + size]
+        a = part["_a"].to_numpy()
+        part = part.with_columns(
+            event_id=ids.uuids(h),
+            request_id=pl.when(pl.col("http_method").is_not_null()).then(ids.hex_ids(h ^ np.uint64(5), 12)),
+            _actor=actors["_actor"].gather(a),
+            _email_frag=pl.when(pl.col("_email")).then(actors["_email_frag"].gather(a)),
+            _off=pl.Series(off_all[lo:lo + size]),
+        )
+        part = part.with_columns(ts=pl.when(pl.col("_off")).then(
+            (pl.col("_t") + off_min * 60_000).cast(pl.Datetime("ms")).dt.strftime(fmt + suffix)
+        ).otherwise(pl.col("_t").cast(pl.Datetime("ms")).dt.strftime(fmt + "Z")))
+        yield lo, part.select("_t", "_atk", line=encode(part, APP_SPEC))
+
+
+def _concat(chunks: Iterator[tuple[int, pl.DataFrame]]) -> pl.DataFrame:
+    parts = [lines for _, lines in chunks]
+    if not parts:
+        return pl.DataFrame({"_t": [], "_atk": [], "line": []},
+                            schema={"_t": pl.Int64, "_atk": pl.Int16, "line": pl.String})
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
 
 
 def pc_lines(sim: Sim, frame: pl.DataFrame, day: date, day_no: int,
              actors: pl.DataFrame) -> pl.DataFrame:
     """Materialise a ProConnect day frame into lines, legacy variant before the cut-over."""
+    return _concat(pc_chunks(sim, frame, day, day_no, actors, max(1, frame.height)))
+
+
+def pc_chunks(sim: Sim, frame: pl.DataFrame, day: date, day_no: int, actors: pl.DataFrame,
+              size: int | None = None) -> Iterator[tuple[int, pl.DataFrame]]:
+    """`pc_lines` by blocks of `size` rows (as `app_chunks`)."""
     rng = np.random.default_rng([sim.seed, 81, day_no])
-    n = frame.height
-    host = rng.integers(0, len(HOSTS), n)
+    n, size = frame.height, size or CHUNK
+    host_all = rng.integers(0, len(HOSTS), n)
+    h_all = ids.derive(sim.seed, 82, day_no, np.arange(n))
+    legacy = day < sim.opts.cutover
+    port_all = rng.integers(30000, 65000, n) if legacy else None
+    for lo in range(0, n, size):
+        part = frame.slice(lo, size)
+        host, h = host_all[lo:lo + size], h_all[lo:lo + size]
+        port = None if port_all is None else port_all[lo:lo + size]
+        yield lo, _pc_part(part, host, h, port, actors)
+
+
+def _pc_part(frame: pl.DataFrame, host: np.ndarray, h: np.ndarray, port_n: np.ndarray | None,
+             actors: pl.DataFrame) -> pl.DataFrame:
     a = np.maximum(frame["_a"].to_numpy(), 0)
     lvl = pl.col("_lvl")
-    h = ids.derive(sim.seed, 82, day_no, np.arange(n))
     frame = frame.with_columns(
         levelNumber=pl.col("levelNumber").fill_null(30) if "levelNumber" in frame.columns else pl.lit(30),
         level=pl.col("level").fill_null("info") if "level" in frame.columns else pl.lit("info"),
@@ -172,9 +214,9 @@ def pc_lines(sim: Sim, frame: pl.DataFrame, day: date, day_no: int,
         _idp2=pl.when(lvl >= 2).then(actors["_idp2"].gather(a)),
         _sp3=pl.when(lvl >= 3).then(actors["_sp3"].gather(a)),
     )
-    if day < sim.opts.cutover:
+    if port_n is not None:
         ev = pl.col("event")
-        port = pl.Series(rng.integers(30000, 65000, n)).cast(pl.String)
+        port = pl.Series(port_n).cast(pl.String)
         frame = frame.with_columns(
             category=pl.when(ev.is_in(["SP_REQUESTED_FC_TOKEN", "SP_REQUESTED_FC_USERINFO"]))
             .then(pl.lit("BACK_CINEMATIC"))
@@ -213,6 +255,49 @@ def technical(sim: Sim, day_no: int, t0: int, t1: int, n_lines: int) -> pl.DataF
         "ip": [f"10.{int(x)}.{int(y)}.{int(z)}" for x, y, z in rng.integers(0, 3, (n, 3)) * [1, 80, 90]],
     }, schema_overrides={"levelNumber": pl.Int64, "level": pl.String, "code": pl.String,
                          "msg": pl.String, "ip": pl.String})
+
+
+class GzipSink:
+    """Lines appended block by block to one deterministic gzip member (no mtime in the header).
+
+    Levels 0-3 use ISA-L (`isal`), several times faster than zlib at level 1 and smaller; the
+    stream is compressed as it comes, so a file never holds all its lines at once. Higher
+    levels (the committed sample) keep Polars' writer on the whole file, as before.
+    """
+
+    def __init__(self, path: Path, level: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.level = path, level
+        self.tmp = path.with_suffix(path.suffix + ".tmp")
+        self.parts: list[pl.Series] = []
+        self.fh = open(self.tmp, "wb") if level <= 3 else None  # noqa: SIM115
+        self.z = isal_zlib.compressobj(level, isal_zlib.DEFLATED, 31) if self.fh else None
+
+    def write(self, lines: pl.Series) -> None:
+        if self.fh is None:
+            self.parts.append(lines)
+        elif len(lines):
+            self.fh.write(self.z.compress(_buffer(lines)))
+
+    def close(self) -> None:
+        if self.fh is None:
+            write_gz(self.path, pl.concat(self.parts) if self.parts else pl.Series([], dtype=pl.String),
+                     self.level)
+            return
+        self.fh.write(self.z.flush())
+        self.fh.close()
+        self.tmp.replace(self.path)
+
+
+def _buffer(lines: pl.Series) -> memoryview:
+    """The lines' characters end to end, straight from the Arrow data buffer (no Python str)."""
+    arr = lines.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    return memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
 
 
 def write_gz(path: Path, lines: pl.Series, level: int) -> None:

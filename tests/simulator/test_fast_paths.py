@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from datetime import date
 
+import numpy as np
 import polars as pl
+from simworld import small_world
 
-from simulator import ids, labels, writers
+from simulator import dirt, ids, labels, writers
 from simulator.events import iso_ms
 
 
@@ -40,3 +43,39 @@ def test_encode_skips_nulls_and_keeps_order():
     assert lines == ['{"a":"x","n":1,"b":true}\n', '{"k":"v","n":2}\n', '{"a":"z","b":false}\n', "{}\n"]
     assert [json.loads(x) for x in lines[:3]] == [{"a": "x", "n": 1, "b": True}, {"k": "v", "n": 2},
                                                   {"a": "z", "b": False}]
+
+
+def _damaged(lines: pl.DataFrame, block: int, seed: int) -> tuple[list[str], list[dict]]:
+    rng = np.random.default_rng(seed)
+    damage = dirt.Damage(lines["_atk"].to_numpy(), "app", "f", rng, 0.02, True)
+    out = []
+    for lo in range(0, lines.height, block):
+        out += damage.apply(lo, lines["line"].slice(lo, block)).to_list()
+    tail = damage.tail()
+    return out + ([] if tail is None else tail.to_list()), damage.records
+
+
+def test_dirt_by_blocks_equals_dirt_of_the_whole_file():
+    n = 2000
+    for seed, last_attack in ((1, False), (2, True), (3, True)):
+        atk = np.where(np.random.default_rng(seed).random(n) < 0.2, 0, -1).astype(np.int16)
+        atk[-1] = 0 if last_attack else -1
+        lines = pl.DataFrame({"_atk": atk, "line": [
+            f'{{"ts":"2025-11-1{i % 10}","event_id":"e{i}","actor_org_siret":"{i}","src_ip":"x",'
+            f'"app_session_id":"s","n":{i}}}\n' for i in range(n)]})
+        whole = dirt.apply(lines, "app", "f", np.random.default_rng(seed), 0.02, True)
+        whole = (whole[0].to_list(), whole[1])
+        assert any(r["kind"] == "duplicate" for r in whole[1])
+        assert whole[1][-1]["kind"] == "truncated_last_line" and whole[1][-1]["line"] == len(whole[0])
+        for block in (1, 7, 333, n):
+            assert _damaged(lines, block, seed) == whole
+
+
+def test_lines_do_not_depend_on_the_block_size(world, tmp_path, monkeypatch):
+    out, _ = world
+    monkeypatch.setattr(writers, "CHUNK", 97)
+    again = tmp_path / "blocks"
+    small_world(again)
+    for p in sorted((out / "inbox").iterdir()):
+        assert gzip.decompress(p.read_bytes()) == gzip.decompress((again / "inbox" / p.name).read_bytes())
+    assert (out / "labels" / "world.json").read_text() == (again / "labels" / "world.json").read_text()
