@@ -5,8 +5,10 @@
 -- `pc_logins_between(d0, d1)` reads only those UTC days' partitions (rules look back a day or
 -- two, not over the whole lake); `pc_logins` is every day, for analysts.
 create or replace macro pc_logins_between(d0, d1) as table
+-- net and ua_key are derived once per flow from its last event (not on every event: ua_key is a
+-- regular expression): the last event with a network for net, the last event for ua_key.
 with front as (
-    select *, net_key(src_asn, src_prefix, src_ip) as net, ua_key(user_agent) as ua_key
+    select *
     from auth_events
     where event_name is not null and not is_back_channel
       and event_date between d0::date and d1::date
@@ -27,17 +29,25 @@ flows as (
         arg_max(src_ip, event_time) as src_ip,
         arg_max(src_asn, event_time) as src_asn,
         arg_max(src_prefix, event_time) as src_prefix,
-        arg_max(net, event_time) as net,
+        arg_max({'asn': src_asn, 'prefix': src_prefix, 'ip': src_ip}, event_time)
+            filter (where src_asn is not null or src_prefix is not null or src_ip is not null) as net_event,
         arg_max(src_net_tag, event_time) as src_net_tag,
         arg_max(user_agent, event_time) as user_agent,
-        arg_max(ua_key, event_time) as ua_key,
+        arg_max({'user_agent': user_agent}, event_time) as last_event,
         any_value(acr) filter (where acr is not null) as acr,
         bool_or(is_mfa) as is_mfa,
         list(event_uid order by event_time) as event_uids
     from front
     group by 1
 )
-select * from flows;
+select
+    login_id, started_at, verified_at, user_sub, browsing_session_id, session_id, initial_session_id,
+    full_login, sso, verified, src_ip, src_asn, src_prefix,
+    net_key(net_event.asn, net_event.prefix, net_event.ip) as net,
+    src_net_tag, user_agent,
+    ua_key(last_event.user_agent) as ua_key,
+    acr, is_mfa, event_uids
+from flows;
 
 create or replace view pc_logins as
 select * from pc_logins_between(date '0001-01-01', date '9999-12-31');
