@@ -19,9 +19,8 @@ exposed as (
               'src_ip': a.src_ip, 'source_file': a.source_file, 'source_line': a.source_line}
              order by a.event_time, a.source_line)[1:20] as sample
     from exposure_keys k
-    join app_activity a
+    join day_activity a  -- app_activity of $event_date (transforms/detect/dayset.py)
         on a.session_id = k.session_id
-        and a.event_date = $event_date::date
         and (len(k.exposure_nets) = 0 or list_contains(k.exposure_nets, a.net))
     where a.is_read or a.event_category in ('search', 'export', 'admin')
     group by k.finding_uid

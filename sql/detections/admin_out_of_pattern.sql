@@ -9,16 +9,24 @@ with admin as (
         count(*) filter (where event_type in ('USER_ROLE_GRANT', 'USER_SCOPE_CHANGE')) as grants,
         list(distinct target_user_id) filter (where event_type in ('USER_CREATE', 'USER_INVITE')) as created_ids,
         bool_or(off_hours) as off_hours, min(event_time) as first_seen, max(event_time) as last_seen
-    from app_activity
-    where event_date = $event_date and event_category = 'admin' and outcome = 'success'
+    from day_activity
+    where event_category = 'admin' and outcome = 'success'
       and event_type in ('USER_CREATE', 'USER_INVITE', 'USER_ROLE_GRANT', 'USER_SCOPE_CHANGE')
     group by user_id, session_id
 ),
+-- the networks of account_history($event_date), for these managers only
+known_nets as (
+    select user_id, flatten(list(nets)) as nets
+    from account_daily
+    where event_date >= $event_date::date - to_days(28) and event_date < $event_date::date
+      and user_id in (select user_id from admin)
+    group by user_id
+),
 judged as (
     select a.*, coalesce(h.active_days, 0) as history_days,
-        coalesce(h.active_days, 0) >= 1 and len(list_intersect(a.nets, h.nets)) = 0 as new_network,
+        coalesce(h.active_days, 0) >= 1 and len(list_intersect(a.nets, k.nets)) = 0 as new_network,
         coalesce(h.days_with_off_hours_admin, 0) as past_off_hours_admin_days
-    from admin a left join account_history($event_date) h using (user_id)
+    from admin a left join day_history h using (user_id) left join known_nets k using (user_id)
 )
 select
     'user' as entity_type, user_id as entity_id, user_id, org_siret, first_seen, last_seen,

@@ -2,29 +2,44 @@
 -- no ProConnect FC_VERIFIED for the account (spSub) in the 12 hours before (the cookie's life),
 -- or activity after the session's own LOGOUT / SESSION_EXPIRED. Service accounts authenticate
 -- otherwise and are left out.
-with sessions as (
+-- A session whose last event is on the day has events on the day: its rows of the day
+-- before are read only for those sessions (day_activity is app_activity of $event_date).
+with today as (
+    select session_id, user_id, user_sub, org_siret, event_time, event_type, is_read
+    from day_activity
+    where not is_service
+),
+session_rows as (
+    select * from today
+    union all
+    select session_id, user_id, user_sub, org_siret, event_time, event_type,
+        event_category = 'record_read' and outcome = 'success' as is_read
+    from app_events
+    where event_date = $event_date::date - 1 and not coalesce(list_contains(user_roles, 'SERVICE'), false)
+      and session_id in (select session_id from today)
+),
+sessions as (
     select session_id, any_value(user_id) as user_id, any_value(user_sub) as user_sub,
         any_value(org_siret) as org_siret, min(event_time) as first_seen, max(event_time) as last_seen,
         bool_or(event_type in ('SESSION_CREATED', 'LOGIN_CALLBACK_SUCCESS')) as has_login,
         min(event_time) filter (where event_type in ('LOGOUT', 'SESSION_EXPIRED')) as ended_at,
         count(*) filter (where is_read) as reads
-    from app_activity
-    where event_date between $event_date::date - 1 and $event_date and not is_service
+    from session_rows
     group by session_id
     having max(event_time)::date = $event_date and count(*) filter (where is_read) > 0
 ),
 after_end as (
     select s.session_id, count(*) as events_after_end, list(distinct a.net) as nets
-    from sessions s join app_activity a
+    from sessions s join day_activity a
         on a.session_id = s.session_id and a.event_time > s.ended_at + interval 1 minute
-    where s.ended_at is not null and a.event_date = $event_date
+    where s.ended_at is not null
     group by s.session_id
 ),
 no_login as (
     select s.session_id
     from sessions s
     where not s.has_login and not exists (
-        select 1 from pc_logins_between($event_date::date - 1, $event_date) l
+        select 1 from day_pc_logins l  -- pc_logins_between($event_date - 1, $event_date)
         where l.user_sub = s.user_sub and l.verified
           and l.verified_at between s.first_seen - interval 12 hour and s.first_seen + interval 5 minute)
 )

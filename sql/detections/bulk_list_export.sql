@@ -5,8 +5,8 @@ with today as (
     select user_id, session_id, any_value(org_siret) as org_siret, any_value(user_roles) as roles,
         sum(records_touched) as rows, bool_or(off_hours) as off_hours,
         min(event_time) as first_seen, max(event_time) as last_seen
-    from app_activity
-    where event_date = $event_date and (is_structure_list or event_category = 'export') and outcome = 'success'
+    from day_activity
+    where (is_structure_list or event_category = 'export') and outcome = 'success'
       and not is_service
     group by user_id, session_id
 ),
@@ -23,7 +23,7 @@ select
     to_json({'rows_listed_or_exported': p.rows, 'roles': p.roles, 'off_hours': p.off_hours,
              'own_max_28d': coalesce(h.max_list_rows, 0) + coalesce(h.max_export_rows, 0)}) as metrics
 from per_user p
-left join account_history($event_date) h using (user_id)
+left join day_history h using (user_id)
 where p.rows >= $floor
   and (p.off_hours or not list_has_any(p.roles, ['DIRECTION', 'SUPERVISEUR']))
   and p.rows > $own_factor * (coalesce(h.max_list_rows, 0) + coalesce(h.max_export_rows, 0))

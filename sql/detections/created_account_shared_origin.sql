@@ -48,8 +48,8 @@ select
     list(distinct m.src_ip) as ips,
     list(distinct m.browsing_session_id) filter (where m.same_browser) as browsing_session_ids,
     [any_value(m.creator_user_id)] as related_user_ids,
-    coalesce((select list(distinct x.session_id) from app_activity x
-              where x.user_id = m.user_id and x.event_date = $event_date), []) as session_ids,
+    coalesce((select list(distinct x.session_id) from day_activity x
+              where x.user_id = m.user_id), []) as session_ids,
     to_json({'creator': any_value(m.creator_user_id), 'same_browser': bool_or(m.same_browser),
              'same_private_ip': bool_or(m.same_private_ip), 'creator_ip': any_value(m.creator_ip)}) as metrics
 from matched m

@@ -1,11 +1,21 @@
 -- Record reads at machine pace: many reads in one session with no think time (median gap under
 -- a couple of seconds). People read a file, then the next; scripts do not pause. Service
 -- accounts (role SERVICE, batch integrations) are expected to do this and are left out.
-with reads as (
-    select session_id, user_id, org_siret, event_time, net, ua_family,
-        epoch(event_time - lag(event_time) over (partition by session_id order by event_time)) as gap
-    from app_activity
-    where event_date = $event_date and is_read and not is_service
+-- The gap window runs only over sessions with at least $min_reads reads (the others cannot
+-- qualify): a handful of sessions instead of the whole day.
+with busy as (
+    select session_id
+    from day_activity
+    where is_read and not is_service
+    group by session_id
+    having count(*) >= $min_reads
+),
+reads as (
+    select r.session_id, r.user_id, r.org_siret, r.event_time, r.net, u.ua_family,
+        epoch(r.event_time - lag(r.event_time) over (partition by r.session_id order by r.event_time)) as gap
+    from day_activity r
+    left join day_agents u on u.user_agent is not distinct from r.user_agent
+    where r.is_read and not r.is_service and r.session_id in (select session_id from busy)
 ),
 per_session as (
     select session_id, any_value(user_id) as user_id, any_value(org_siret) as org_siret,

@@ -13,8 +13,8 @@ compared as (
         coalesce(p.p99_distinct_beneficiaries, 0) as peer_p99,
         coalesce(p.peer_history_days, 0) as peer_history_days
     from today t
-    left join account_history($event_date) h using (user_id)
-    left join peer_history($event_date) p using (org_type, role_key)
+    left join day_history h using (user_id)
+    left join day_peers p using (org_type, role_key)
 ),
 flagged as (
     select *
@@ -33,7 +33,7 @@ bulk_sessions as (
     select user_id, list(session_id) as session_ids, list(distinct net) as ips_nets
     from (
         select user_id, session_id, any_value(net) as net, count(distinct beneficiary_ref) as n
-        from app_activity where event_date = $event_date and is_read group by all
+        from day_activity where is_read and user_id in (select user_id from flagged) group by all
     ) s
     join flagged f using (user_id)
     where s.n >= $session_share * f.distinct_beneficiaries

@@ -5,8 +5,8 @@ with off as (
     select user_id, any_value(org_siret) as org_siret, count(distinct beneficiary_ref) as distinct_off,
         count(*) as reads_off, list(distinct session_id) as session_ids,
         min(event_time) as first_seen, max(event_time) as last_seen
-    from app_activity
-    where event_date = $event_date and is_read and off_hours and not is_service
+    from day_activity
+    where is_read and off_hours and not is_service
     group by user_id
 )
 select
@@ -15,5 +15,5 @@ select
     to_json({'distinct_off_hours': o.distinct_off, 'reads_off_hours': o.reads_off,
              'own_max_off_hours_28d': coalesce(h.max_off_hours_reads, 0)}) as metrics
 from off o
-left join account_history($event_date) h using (user_id)
+left join day_history h using (user_id)
 where o.distinct_off >= $floor and o.reads_off >= $own_factor * coalesce(h.max_off_hours_reads, 0)

@@ -7,7 +7,7 @@ with today as (
 flagged as (
     select t.*, coalesce(h.max_reads_out_of_portfolio, 0) as own_max, coalesce(h.active_days, 0) as history_days
     from today t
-    left join account_history($event_date) h using (user_id)
+    left join day_history h using (user_id)
     where t.distinct_out_of_portfolio >= $floor
       and t.reads_out_of_portfolio >= $min_share * t.reads
       and t.reads_out_of_portfolio >= $own_factor * coalesce(h.max_reads_out_of_portfolio, 0)
@@ -17,8 +17,8 @@ sessions as (
     select user_id, list(session_id) as session_ids
     from (
         select user_id, session_id, count(distinct beneficiary_ref) as n
-        from app_activity
-        where event_date = $event_date and is_read and not coalesce(in_portfolio, true)
+        from day_activity
+        where is_read and not coalesce(in_portfolio, true)
           and user_id in (select user_id from flagged)
         group by all
     )

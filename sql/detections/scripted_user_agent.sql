@@ -6,7 +6,9 @@ select
     any_value(org_siret) as org_siret, min(event_time) as first_seen, max(event_time) as last_seen,
     [session_id] as session_ids,
     to_json({'reads': count(*), 'user_agents': list(distinct user_agent)}) as metrics
-from app_activity
-where event_date = $event_date and is_read and not is_service and ua_family in ('script', 'other')
+from day_activity
+where is_read and not is_service
+  -- ua_family in ('script', 'other'), looked up once per distinct user agent of the day
+  and user_agent in (select user_agent from day_agents where ua_family in ('script', 'other'))
 group by session_id
 having count(*) >= $min_reads

@@ -3,11 +3,23 @@
 -- Networks are compared by ASN (or /24, /64), so carrier NAT and IPv6 privacy addresses
 -- stay one network; a laptop moving home keeps its browser, so it passes. Interleaving
 -- (the session switching back and forth between places) raises it to critical.
-with events as (
-    select session_id, user_id, org_siret, event_time, net, src_ip, ua_key, device_id,
-        net || '|' || ua_key as place
-    from app_activity
-    where event_date = $event_date and not is_service
+-- Sessions that can have two networks and two browsers are found first: two distinct
+-- networks (min <> max) and two distinct user agents (a null one counts, like its ua_key);
+-- only their events get a ua_key, lists and windows.
+with candidates as (
+    select session_id
+    from day_activity
+    where not is_service
+    group by session_id
+    having min(net) <> max(net)
+       and (min(user_agent) <> max(user_agent) or (count(user_agent) > 0 and count(user_agent) < count(*)))
+),
+events as (
+    select e.session_id, e.user_id, e.org_siret, e.event_time, e.net, e.src_ip, u.ua_key, e.device_id,
+        e.net || '|' || u.ua_key as place
+    from day_activity e
+    left join day_agents u on u.user_agent is not distinct from e.user_agent
+    where not e.is_service and e.session_id in (select session_id from candidates)
 ),
 per_session as (
     select session_id, any_value(user_id) as user_id, any_value(org_siret) as org_siret,

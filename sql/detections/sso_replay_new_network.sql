@@ -3,7 +3,7 @@
 -- IdP round trip. The SSO flow's own network/browser must both differ from the login's.
 with logins as (
     -- a ProConnect session lives 12 hours: its full login is at most the day before
-    select * from pc_logins_between($event_date::date - 1, $event_date) where session_id is not null
+    select * from day_pc_logins where session_id is not null
 ),
 origin as (
     select session_id, arg_min(net, started_at) as login_net, arg_min(ua_key, started_at) as login_ua,
@@ -28,8 +28,8 @@ select
     list(distinct r.src_ip) as ips,
     list(distinct r.browsing_session_id) filter (where r.browsing_session_id is not null) as browsing_session_ids,
     -- the app sessions opened from the replaying network, for exposure
-    coalesce((select list(distinct x.session_id) from app_activity x
-              where x.user_sub = any_value(r.user_sub) and x.event_date = $event_date
+    coalesce((select list(distinct x.session_id) from day_activity x
+              where x.user_sub = any_value(r.user_sub)
                 and list_contains(list(distinct r.net), x.net)), []) as session_ids,
     list(distinct r.net) as exposure_nets,
     to_json({'login_network': any_value(r.login_net), 'login_browser': any_value(r.login_ua),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from transforms.detect import dayset
 from transforms.lake import new_tmp_dir, partition_dir, publish, read_sql
 
 HISTORY_DAYS = 28
@@ -25,12 +26,12 @@ def lake_days(lake: Path, table: str) -> list[date]:
 
 def write_day(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> None:
     """Compute and publish one day's profiles (an empty file when nobody worked that day)."""
+    dayset.activity(conn, day)  # the day's app_activity, reused by the rules that follow
     tmp = new_tmp_dir(lake)
     try:
         staged = tmp / "account_daily.parquet"
         conn.execute(f"copy ({read_sql('baselines/account_daily.sql')}) to "
-                     f"'{str(staged).replace(chr(39), chr(39) * 2)}' (format parquet, compression zstd)",
-                     {"event_date": day})
+                     f"'{str(staged).replace(chr(39), chr(39) * 2)}' (format parquet, compression zstd)")
         publish(staged, partition_dir(lake, "account_daily", str(day)) / "account_daily.parquet")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

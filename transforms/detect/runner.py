@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from transforms.detect import dayset
 from transforms.lake import SQL_DIR, new_tmp_dir, partition_dir, publish, read_sql
 
 RULES_DIR = SQL_DIR / "detections"
@@ -116,20 +118,26 @@ def finding_uid(rule_id: str, entity_type: str, entity_id: str, day: date) -> st
     return hashlib.sha256(f"{rule_id}|{entity_type}|{entity_id}|{day}".encode()).hexdigest()[:32]
 
 
-def missing_requirements(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date) -> list[str]:
+def missing_requirements(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date,
+                         known: dict[str, bool] | None = None) -> list[str]:
+    """The rule's `requires` with no data for the day; `known` caches each check for one run."""
+    known = {} if known is None else known
     missing = []
     for need in rule.meta.get("requires") or []:
         check = REQUIREMENTS.get(need)
         if check is None:
             raise ValueError(f"rule {rule.id}: unknown requirement {need!r}")
-        if not conn.execute(check, {"d": day}).fetchone()[0]:
+        if need not in known:
+            known[need] = bool(conn.execute(check, {"d": day}).fetchone()[0])
+        if not known[need]:
             missing.append(need)
     return missing
 
 
 def _used_params(sql: str, params: dict) -> dict:
-    """DuckDB rejects unused named parameters: bind only those the query names."""
-    return {k: v for k, v in params.items() if f"${k}" in sql}
+    """DuckDB rejects unused named parameters: bind only those the query names (outside comments)."""
+    code = re.sub(r"--[^\n]*", "", sql)
+    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", code)}
 
 
 def run_rule(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date, overrides: dict | None = None) -> int:
@@ -156,10 +164,12 @@ def run_rules(conn: duckdb.DuckDBPyConnection, day: date, rules: list[Rule],
               overrides: dict | None = None) -> list[RuleResult]:
     """Every rule into `rule_rows`; a rule lacking enrichment is skipped, a failing one reported."""
     conn.execute(read_sql("detections/_rule_rows.sql"))
+    dayset.context(conn, day)  # the day's activity, history, peers and logins, once for every rule
+    known: dict[str, bool] = {}
     results = []
     for rule in rules:
         started = time.monotonic()
-        missing = missing_requirements(conn, rule, day)
+        missing = missing_requirements(conn, rule, day, known)
         if missing:
             results.append(RuleResult(rule.id, "skipped", message="skipped: needs " + ", ".join(missing)))
             continue
@@ -173,7 +183,9 @@ def run_rules(conn: duckdb.DuckDBPyConnection, day: date, rules: list[Rule],
 
 def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
     """Complete `rule_rows` (uid, exposure, evidence) and publish the day's file in one rename."""
+    dayset.activity(conn, day)
     conn.execute(read_sql("detections/_complete_findings.sql"), {"event_date": day})
+    dayset.drop(conn)  # the rules are done with the day's working set
     tmp = new_tmp_dir(lake)
     try:
         staged = tmp / "findings.parquet"

@@ -1,0 +1,37 @@
+-- The day's app_activity ($event_date only) for the baselines, the rules and the findings'
+-- exposure (transforms/detect/dayset.py builds it before they run). app_activity derives a
+-- user-agent family (a regular expression) and a local time (a time-zone conversion) on every
+-- row of every query; here they are derived once per distinct value and joined:
+--   * day_agents: ua_family / ua_key once per distinct user agent of the day (a few thousand);
+--   * day_hours: local offset and off_hours once per distinct UTC hour: Paris is UTC+1/+2 and
+--     changes at 01:00 UTC, so the offset is constant within a UTC hour (connections are UTC).
+-- day_activity is a view over the day's Parquet partition: each query reads only its columns,
+-- and nothing the size of the day is held in memory. Its columns and values are app_activity's;
+-- ua_family and ua_key are not in it (a join per row): queries that need them join day_agents.
+create or replace temp table day_agents as
+select user_agent, ua_family(user_agent) as ua_family, ua_key(user_agent) as ua_key
+from (select distinct user_agent from app_events where event_date = $event_date);
+
+create or replace temp table day_hours as
+select utc_hour, paris_time(utc_hour) - utc_hour as utc_offset, is_off_hours(utc_hour) as off_hours
+from (select distinct date_trunc('hour', event_time) as utc_hour from app_events where event_date = $event_date);
+
+create or replace temp view day_activity as
+select
+    e.*,
+    e.event_time + h.utc_offset as local_time,
+    h.off_hours,
+    net_key(e.src_asn, e.src_prefix, e.src_ip) as net,
+    coalesce(list_contains(e.user_roles, 'SERVICE'), false) as is_service,
+    e.event_category = 'record_read' and e.outcome = 'success' as is_read,
+    case
+        when e.outcome <> 'success' then 0
+        when e.event_category = 'record_read' then 1
+        when e.event_category = 'search' then coalesce(e.beneficiary_count, 0)
+        when e.event_category = 'export' then coalesce(e.rows_exported, 0)
+        else 0
+    end as records_touched,
+    e.event_type = 'STRUCTURE_BENEFICIARY_LIST' and e.outcome = 'success' as is_structure_list
+from app_events e
+left join day_hours h on h.utc_hour = date_trunc('hour', e.event_time)
+where e.event_date = $event_date;

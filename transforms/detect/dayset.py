@@ -1,0 +1,50 @@
+"""The night's working set: the day's activity, history, peers and logins, defined once.
+
+Why: the baselines, fifteen rules and the findings' exposure all read the same day of
+`app_activity`, the same trailing `account_history` / `peer_history` and the same ProConnect
+logins. Through the lake's views and table macros each query re-derived the user-agent
+family (a regular expression per row), the local time (a time-zone conversion per row) and
+re-evaluated the history macros, which cost more than the rules' own logic. Here
+(`sql/detections/_day_*.sql`):
+
+- `activity()`: `day_activity`, a temp view of app_activity for the day (only that day's
+  Parquet partition, read column by column by each query: nothing the size of the day is held
+  in memory), with `day_agents` (user agent → ua_family, ua_key) and `day_hours` (UTC hour →
+  local offset, off_hours) derived once per distinct value;
+- `context()`: `activity()` plus `day_history`, `day_peers` and `day_pc_logins`, temp tables
+  of account_history(day), peer_history(day) and pc_logins_between(day - 1, day), computed
+  once for all the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from transforms.lake import read_sql
+
+
+def _statements(name: str) -> list[str]:
+    return [s for s in read_sql(f"detections/{name}.sql").split(";\n") if s.strip()]
+
+
+def activity(conn: duckdb.DuckDBPyConnection, day: date) -> None:
+    """Define `day_activity` (and `day_agents`, `day_hours`) for `day` on this connection."""
+    literal = f"date '{date(day.year, day.month, day.day).isoformat()}'"  # a view takes no parameters
+    for statement in _statements("_day_activity"):
+        conn.execute(statement.replace("$event_date", literal))
+
+
+def context(conn: duckdb.DuckDBPyConnection, day: date) -> None:
+    """`activity()` plus the day's history, peers and ProConnect logins, for the rules."""
+    activity(conn, day)
+    for statement in _statements("_day_context"):
+        conn.execute(statement, {"event_date": day})
+
+
+def drop(conn: duckdb.DuckDBPyConnection) -> None:
+    """Free the working set (the connection lives on for the incidents)."""
+    conn.execute("drop view if exists day_activity")
+    for table in ("day_agents", "day_hours", "day_history", "day_peers", "day_pc_logins"):
+        conn.execute(f"drop table if exists {table}")
