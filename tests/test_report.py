@@ -47,7 +47,7 @@ def test_html_tells_the_incident_with_its_exact_exposure(report: Path):
     assert ATTACKER_IP in html and "Example VPS Abroad" in html
     assert "<svg" in html and "heure de Paris" in html
     assert "geo_velocity" in html and "non exécutée, données absentes ce jour : géolocalisation" in html
-    assert "JSON illisible : 1 ligne(s)" in html  # the world's "not json at all" line, its code explained
+    assert "JSON illisible (invalid_json) : 1 ligne(s)" in html  # the world's "not json at all" line
     assert "app-2025-07-01.jsonl" in html  # a late file
 
 
