@@ -4,7 +4,7 @@ with days as (
 ),
 reads as (
     select event_date, count(distinct beneficiary_ref) as people
-    from app_activity
+    from report_account_events  -- app_activity of the incidents' accounts (_incident_events.sql)
     where user_id = $user_id and is_read and event_date between $day::date - 13 and $day::date
     group by event_date
 )

@@ -5,13 +5,13 @@ with today as (
     select hour(local_time) as hour,
         count(*) filter (where list_contains($sessions::varchar[], session_id)) as incident_reads,
         count(*) filter (where not list_contains($sessions::varchar[], session_id)) as other_reads
-    from app_activity
+    from report_account_events  -- app_activity of the incidents' accounts (_incident_events.sql)
     where user_id = $user_id and event_date = $day::date and is_read
     group by 1
 ),
 history as (
     select hour(local_time) as hour, count(*) as reads
-    from app_activity
+    from report_account_events  -- app_activity of the incidents' accounts (_incident_events.sql)
     where user_id = $user_id and is_read
       and event_date >= $day::date - to_days($history_days::int) and event_date < $day::date
       and not list_contains($sessions::varchar[], session_id)
@@ -19,7 +19,7 @@ history as (
 ),
 history_days as (
     select greatest(count(distinct event_date), 1) as n
-    from app_activity
+    from report_account_events  -- app_activity of the incidents' accounts (_incident_events.sql)
     where user_id = $user_id
       and event_date >= $day::date - to_days($history_days::int) and event_date < $day::date
 )

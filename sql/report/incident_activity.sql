@@ -6,7 +6,7 @@ with scope as (
 ),
 acts as (
     select a.*
-    from app_activity a
+    from report_session_events a  -- app_activity of the day's incidents' sessions (_incident_events.sql)
     join scope s on a.session_id = s.session_id and (len(s.nets) = 0 or list_contains(s.nets, a.net))
     where a.event_date <= $day::date
 )

@@ -11,7 +11,7 @@ select
     any_value(a.src_city) as src_city,
     any_value(a.src_net_tag) as src_net_tag,
     count(*) as events
-from app_activity a
+from report_session_events a  -- app_activity of the day's incidents' sessions (_incident_events.sql)
 join scope s on a.session_id = s.session_id and (len(s.nets) = 0 or list_contains(s.nets, a.net))
 where a.event_date <= $day::date
 group by a.src_ip

@@ -9,6 +9,7 @@ rules that could not run), never the clock.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -55,8 +56,23 @@ def _rows(conn: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _incident(conn: duckdb.DuckDBPyConnection, inc: dict, day: date, rules: dict, lang: str) -> dict:
-    scope = _rows(conn, "incident_scope", {"day": day, "incident_uid": inc["incident_uid"]})
+def _read_events(conn: duckdb.DuckDBPyConnection, day: date, scopes: dict[str, list[dict]],
+                 accounts: list[str]) -> None:
+    """The lake rows every incident's queries read, in one pass for all incidents (temp tables).
+
+    Why: each incident's activity, sources and charts used to scan the whole lake once per query
+    and incident: the report's cost grew with incidents × events.
+    """
+    sessions = sorted({s["session_id"] for scope in scopes.values() for s in scope})
+    params = {"day": day, "sessions": sessions, "accounts": sorted(set(accounts)), "history_days": HISTORY_DAYS}
+    for statement in read_sql("report/_incident_events.sql").split(";\n"):
+        code = re.sub(r"--[^\n]*", "", statement)
+        if code.strip():
+            conn.execute(code, {k: v for k, v in params.items() if f"${k}" in code})
+
+
+def _incident(conn: duckdb.DuckDBPyConnection, inc: dict, day: date, rules: dict, lang: str,
+              scope: list[dict]) -> dict:
     sessions = [s["session_id"] for s in scope]
     nets = [list(s["nets"]) for s in scope]
     scoped = {"day": day, "sessions": sessions, "nets": nets}
@@ -107,7 +123,11 @@ def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = 
     for rule_id, title in conn.execute("select rule_id, any_value(title) from findings where event_date "
                                        "between $day::date - 13 and $day::date group by 1", {"day": day}).fetchall():
         rules.setdefault(rule_id, {"title": title})
-    incidents = [_incident(conn, inc, day, rules, lang) for inc in _rows(conn, "day_incidents", {"day": day})]
+    day_incidents = _rows(conn, "day_incidents", {"day": day})
+    scopes = {inc["incident_uid"]: _rows(conn, "incident_scope", {"day": day, "incident_uid": inc["incident_uid"]})
+              for inc in day_incidents}
+    _read_events(conn, day, scopes, [inc["primary_account"] for inc in day_incidents if inc["primary_account"]])
+    incidents = [_incident(conn, inc, day, rules, lang, scopes[inc["incident_uid"]]) for inc in day_incidents]
     findings = _rows(conn, "day_findings", {"day": day})
     trend_rows = _rows(conn, "rule_trend", {"day": day})
     trend: dict[str, dict] = {}
