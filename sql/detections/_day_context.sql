@@ -20,5 +20,8 @@ group by user_id;
 create or replace temp table day_peers as
 select * from peer_history($event_date);
 
+-- the columns rules read (sso_replay_new_network takes its few flows' event ids from auth_events)
 create or replace temp table day_pc_logins as
-select * from pc_logins_between($event_date::date - 1, $event_date);
+select login_id, started_at, verified_at, user_sub, browsing_session_id, session_id, full_login, sso, verified,
+    src_ip, net, ua_key
+from pc_logins_between($event_date::date - 1, $event_date);

@@ -2,31 +2,36 @@
 -- no ProConnect FC_VERIFIED for the account (spSub) in the 12 hours before (the cookie's life),
 -- or activity after the session's own LOGOUT / SESSION_EXPIRED. Service accounts authenticate
 -- otherwise and are left out.
--- A session whose last event is on the day has events on the day: its rows of the day
--- before are read only for those sessions (day_activity is app_activity of $event_date).
+-- A session whose last event is on the day has events on the day: the day's sessions are
+-- summarised first, then their rows of the day before, and the two summaries combined.
 with today as (
-    select session_id, user_id, user_sub, org_siret, event_time, event_type, is_read
-    from day_activity
-    where not is_service
-),
-session_rows as (
-    select * from today
-    union all
-    select session_id, user_id, user_sub, org_siret, event_time, event_type,
-        event_category = 'record_read' and outcome = 'success' as is_read
-    from app_events
-    where event_date = $event_date::date - 1 and not coalesce(list_contains(user_roles, 'SERVICE'), false)
-      and session_id in (select session_id from today)
-),
-sessions as (
     select session_id, any_value(user_id) as user_id, any_value(user_sub) as user_sub,
         any_value(org_siret) as org_siret, min(event_time) as first_seen, max(event_time) as last_seen,
         bool_or(event_type in ('SESSION_CREATED', 'LOGIN_CALLBACK_SUCCESS')) as has_login,
         min(event_time) filter (where event_type in ('LOGOUT', 'SESSION_EXPIRED')) as ended_at,
         count(*) filter (where is_read) as reads
-    from session_rows
+    from day_activity  -- app_activity of $event_date
+    where not is_service
     group by session_id
-    having max(event_time)::date = $event_date and count(*) filter (where is_read) > 0
+),
+yesterday as (
+    select session_id, min(event_time) as first_seen,
+        bool_or(event_type in ('SESSION_CREATED', 'LOGIN_CALLBACK_SUCCESS')) as has_login,
+        min(event_time) filter (where event_type in ('LOGOUT', 'SESSION_EXPIRED')) as ended_at,
+        count(*) filter (where event_category = 'record_read' and outcome = 'success') as reads
+    from app_events
+    where event_date = $event_date::date - 1 and not coalesce(list_contains(user_roles, 'SERVICE'), false)
+      and session_id in (select session_id from today)
+    group by session_id
+),
+sessions as (
+    select t.session_id, t.user_id, t.user_sub, t.org_siret,
+        least(t.first_seen, y.first_seen) as first_seen, t.last_seen,
+        t.has_login or coalesce(y.has_login, false) as has_login,
+        least(t.ended_at, y.ended_at) as ended_at,
+        t.reads + coalesce(y.reads, 0) as reads
+    from today t left join yesterday y using (session_id)
+    where t.last_seen::date = $event_date and t.reads + coalesce(y.reads, 0) > 0
 ),
 after_end as (
     select s.session_id, count(*) as events_after_end, list(distinct a.net) as nets

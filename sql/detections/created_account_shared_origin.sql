@@ -15,7 +15,8 @@ accounts as (
     group by user_id
 ),
 logins as (
-    select * from pc_logins_between($event_date::date - ($lookback_days + 1), $event_date)
+    select user_sub, started_at, browsing_session_id, verified, src_ip
+    from pc_logins_between($event_date::date - ($lookback_days + 1), $event_date)
 ),
 creator_browsers as (
     select c.user_id, c.creator_user_id, list(distinct l.browsing_session_id) as browsers

@@ -2,23 +2,20 @@
 -- $max_kmh). VPN and mobile ranges geolocate to their operator, not the person, and are
 -- skipped. Sessions are not listed: which side is the owner is for the analyst to say.
 -- Only accounts seen from two places at least $min_km apart can qualify (every hop joins two of
--- the account's places), so the time-ordered window runs over those accounts' events only.
-with located as (
-    select user_id, org_siret, session_id, event_time, src_ip, src_city, src_latitude as lat, src_longitude as lon
+-- the account's places): their places are found first from two narrow reads, and the
+-- time-ordered window runs over those accounts' events only.
+with places as (
+    select distinct user_id, src_latitude as lat, src_longitude as lon
     from day_activity  -- app_activity of $event_date
     where not is_service
       and src_latitude is not null
       and coalesce(src_net_tag, '') not in ('vpn', 'mobile', 'sp_backend')
-    union all
-    -- the day before too: a night abroad followed by the owner's morning spans midnight
-    select user_id, org_siret, session_id, event_time, src_ip, src_city, src_latitude as lat, src_longitude as lon
+    union
+    select distinct user_id, src_latitude as lat, src_longitude as lon
     from app_events
     where event_date = $event_date::date - 1 and not coalesce(list_contains(user_roles, 'SERVICE'), false)
       and src_latitude is not null
       and coalesce(src_net_tag, '') not in ('vpn', 'mobile', 'sp_backend')
-),
-places as (
-    select distinct user_id, lat, lon from located
 ),
 far_apart as (
     select distinct a.user_id
@@ -26,12 +23,27 @@ far_apart as (
     where 2 * 6371 * asin(sqrt(pow(sin(radians(a.lat - b.lat) / 2), 2)
             + cos(radians(a.lat)) * cos(radians(b.lat)) * pow(sin(radians(a.lon - b.lon) / 2), 2))) >= $min_km
 ),
+located as (
+    select user_id, org_siret, session_id, event_time, src_ip, src_city, src_latitude as lat, src_longitude as lon
+    from day_activity
+    where not is_service
+      and src_latitude is not null
+      and coalesce(src_net_tag, '') not in ('vpn', 'mobile', 'sp_backend')
+      and user_id in (select user_id from far_apart)
+    union all
+    -- the day before too: a night abroad followed by the owner's morning spans midnight
+    select user_id, org_siret, session_id, event_time, src_ip, src_city, src_latitude as lat, src_longitude as lon
+    from app_events
+    where event_date = $event_date::date - 1 and not coalesce(list_contains(user_roles, 'SERVICE'), false)
+      and src_latitude is not null
+      and coalesce(src_net_tag, '') not in ('vpn', 'mobile', 'sp_backend')
+      and user_id in (select user_id from far_apart)
+),
 hops as (
     select *,
         lag(lat) over w as prev_lat, lag(lon) over w as prev_lon, lag(event_time) over w as prev_time,
         lag(src_city) over w as prev_city, lag(session_id) over w as prev_session
     from located
-    where user_id in (select user_id from far_apart)
     window w as (partition by user_id order by event_time)
 ),
 speeds as (

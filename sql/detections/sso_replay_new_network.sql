@@ -3,18 +3,31 @@
 -- IdP round trip. The SSO flow's own network/browser must both differ from the login's.
 with logins as (
     -- a ProConnect session lives 12 hours: its full login is at most the day before
-    select * from day_pc_logins where session_id is not null
+    select * from day_pc_logins where session_id is not null  -- pc_logins_between($event_date - 1, $event_date)
 ),
 origin as (
     select session_id, arg_min(net, started_at) as login_net, arg_min(ua_key, started_at) as login_ua,
         arg_min(src_ip, started_at) as login_ip, any_value(user_sub) as user_sub
     from logins where full_login group by session_id
 ),
-reuse as (
+replays as (
     select l.*, o.login_net, o.login_ua, o.login_ip
     from logins l join origin o using (session_id)
     where l.sso and not l.full_login and l.started_at::date = $event_date
       and l.net <> o.login_net and l.ua_key <> o.login_ua
+),
+-- pc_logins' event_uids (the flow's events in time order), for these few flows only
+replay_events as (
+    select coalesce(interaction_id, session_id, event_uid) as login_id, list(event_uid order by event_time) as event_uids
+    from auth_events
+    where event_name is not null and not is_back_channel
+      and event_date between $event_date::date - 1 and $event_date
+      and coalesce(interaction_id, session_id, event_uid) in (select login_id from replays)
+    group by 1
+),
+reuse as (
+    select r.*, e.event_uids
+    from replays r left join replay_events e using (login_id)
 ),
 account as (
     select user_sub, any_value(user_id) as user_id, any_value(org_siret) as org_siret
