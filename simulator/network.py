@@ -8,6 +8,7 @@ VPN concentrators, SP back-ends) is what matters to the detections, not the numb
 from __future__ import annotations
 
 import csv
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,8 +92,11 @@ class IpSpace:
     # -- allocation -------------------------------------------------------------------------
     @staticmethod
     def _host(block_net: str, rng: np.random.Generator) -> str:
-        net = ipaddress.ip_network(block_net)
-        return str(net.network_address + int(rng.integers(2, net.num_addresses - 2)))
+        base, size, v4 = _parse_net(block_net)
+        addr = base + int(rng.integers(2, size - 2))
+        if v4:
+            return f"{addr >> 24}.{(addr >> 16) & 255}.{(addr >> 8) & 255}.{addr & 255}"
+        return str(ipaddress.IPv6Address(addr))
 
     def residential(self, city: int, rng: np.random.Generator, isp: int | None = None) -> str:
         k = int(rng.integers(0, len(RESIDENTIAL))) if isp is None else isp
@@ -185,3 +189,10 @@ class IpSpace:
             w.writerow(["network", "tag", "label"])
             for row in sorted(set(self.tags), key=_net_key):
                 w.writerow(row)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_net(block_net: str) -> tuple[int, int, bool]:
+    """(first address, size, is IPv4) of a network, parsed once (hosts are drawn per account)."""
+    net = ipaddress.ip_network(block_net)
+    return int(net.network_address), net.num_addresses, net.version == 4

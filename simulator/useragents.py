@@ -6,6 +6,7 @@ naive "user agent changed" rules), while a stolen cookie shows another family or
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import numpy as np
@@ -56,8 +57,20 @@ def browser(family: str, platform: str, major: int, build: int) -> str:
 
 
 def pick_browser(rng: np.random.Generator, exclude: tuple[str, str] | None = None) -> tuple[str, str]:
-    """A (family, platform) drawn by market share, optionally different from `exclude`."""
+    """A (family, platform) drawn by market share, optionally different from `exclude`.
+
+    The same draw as `rng.choice(len(choices), p=weights / weights.sum())` (one uniform against
+    the cumulative weights), without its per-call validation: this runs once per device.
+    """
+    choices, cdf = _browser_cdf(exclude)
+    i = int(cdf.searchsorted(rng.random(), side="right"))
+    return choices[i][0], choices[i][1]
+
+
+@functools.cache
+def _browser_cdf(exclude: tuple[str, str] | None) -> tuple[list, np.ndarray]:
     choices = [(f, p, w) for f, p, w in BROWSERS if (f, p) != exclude]
     weights = np.array([w for _, _, w in choices])
-    i = int(rng.choice(len(choices), p=weights / weights.sum()))
-    return choices[i][0], choices[i][1]
+    cdf = (weights / weights.sum()).cumsum()
+    cdf /= cdf[-1]
+    return choices, cdf

@@ -22,7 +22,7 @@ from simulator.calendar import DAY_MS, utc_midnight_ms
 from simulator.context import Day, Sim
 from simulator.options import SimulationOptions
 
-MAX_QUEUED = 4  # files waiting for a writer thread
+MAX_QUEUED = 2  # files given to the writer threads at once (each holds its whole UTC day)
 
 
 @dataclass
@@ -86,8 +86,9 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
             return
         day_no = (utc_day - start_date).days
         for source in ("proconnect", "app"):
-            frames = parts.get(source, [])
+            frames = parts.pop(source, [])
             frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+            frames.clear()  # memory: a 10M-event day must not be held twice
             if source == "proconnect":
                 frame = pl.concat([frame, writers.technical(sim, day_no, utc_midnight_ms(utc_day),
                                                             utc_midnight_ms(utc_day) + DAY_MS,
@@ -131,6 +132,8 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
                     key = date(1970, 1, 1) + timedelta(days=int(u))
                     pending.setdefault(key, {}).setdefault(source, []).append(
                         frame.filter(pl.Series(utc == u)))
+            frames.clear()  # the day's frames now live in `pending` only
+            frame = None
         for key in sorted(k for k in pending if k < d):
             flush(key)
     for key in sorted(pending):
