@@ -1,9 +1,9 @@
 """IP enrichment from the operator's reference data: ASN, geolocation and network tags.
 
-Why per distinct address: a day has millions of events but a few thousand addresses, so
-looking each address up once in Python and joining the small result back in DuckDB costs
-nothing next to parsing. Every file is optional: a missing one leaves its columns null and
-says so in `Reference.missing`, which the run summary shows.
+Why per distinct address: a day has millions of events but tens of thousands of addresses,
+so each address is looked up once in Python (`IpCache`) and its columns are spread over the
+rows with Arrow's vectorised `index_in` + `take`. Every file is optional: a missing one
+leaves its columns null and says so in `Reference.missing`, which the run summary shows.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 ASN_FILES = ("GeoLite2-ASN-Blocks-IPv4.csv", "GeoLite2-ASN-Blocks-IPv6.csv")
 CITY_FILES = ("GeoLite2-City-Blocks-IPv4.csv", "GeoLite2-City-Blocks-IPv6.csv")
@@ -71,15 +72,19 @@ class PrefixTags:
     """Possibly nested tagged networks: the longest matching prefix wins."""
 
     by_length: dict[tuple[int, int], dict[int, tuple[str, str]]] = field(default_factory=dict)
+    _longest_first: list | None = None
 
     def add(self, network: str, tag: str, label: str) -> None:
         net = ipaddress.ip_network(network, strict=False)
         key = (net.version, net.prefixlen)
         self.by_length.setdefault(key, {})[int(net.network_address)] = (tag, label)
+        self._longest_first = None
 
     def find(self, version: int, address: int) -> tuple[str, str] | None:
         bits = 32 if version == 4 else 128
-        for (v, length), table in sorted(self.by_length.items(), key=lambda kv: -kv[0][1]):
+        if self._longest_first is None:
+            self._longest_first = sorted(self.by_length.items(), key=lambda kv: -kv[0][1])
+        for (v, length), table in self._longest_first:
             if v != version:
                 continue
             masked = address >> (bits - length) << (bits - length) if length else 0
@@ -112,11 +117,35 @@ class Reference:
         if ip.version == 6 and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
         version, address = ip.version, int(ip)
-        prefix = ipaddress.ip_network(f"{ip}/{24 if version == 4 else 64}", strict=False)
+        prefix = _prefix(version, address)
         asn = self.asn[version].find(address) or (None, None)
         city = self.city[version].find(address) or (None, None, None, None)
         tag = self.tags.find(version, address) or (None, None)
         return (text, version, str(prefix), *asn, *city, *tag)
+
+
+def _prefix(version: int, address: int) -> str:
+    """The address's /24 (IPv4) or /64 (IPv6) network, as `ipaddress` writes it."""
+    if version == 4:
+        return f"{address >> 24}.{(address >> 16) & 255}.{(address >> 8) & 255}.0/24"
+    return f"{ipaddress.IPv6Address(address >> 64 << 64)}/64"
+
+
+class IpCache:
+    """Enrichment columns for a file's rows, each distinct address looked up once."""
+
+    def __init__(self, reference: Reference) -> None:
+        self.reference = reference
+        self.table = IP_INFO_SCHEMA.empty_table()
+        self.known: set[str] = set()
+
+    def columns(self, src_ip: pa.ChunkedArray | pa.Array) -> pa.Table:
+        """One row of enrichment columns per value of `src_ip` (nulls for a null address)."""
+        new = [ip for ip in pc.unique(src_ip).to_pylist() if ip is not None and ip not in self.known]
+        if new:
+            self.table = pa.concat_tables([self.table, self.reference.lookup(new)]).combine_chunks()
+            self.known.update(new)
+        return self.table.take(pc.index_in(src_ip, value_set=self.table.column("src_ip")))
 
 
 def _rows(path: Path):

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms import manifest
-from transforms.enrich import Reference
+from transforms.day_files import DayFiles, rewrite
+from transforms.enrich import IpCache, Reference
 from transforms.lake import (
     QUARANTINE_DIR,
     clean_stale_tmp,
@@ -42,8 +44,6 @@ from transforms.reader import LINE_SCHEMA, ReadStats, read_lines
 
 SOURCES = {"proconnect": "auth_events", "app": "app_events"}
 GROUP_BYTES = 64 << 20
-PARQUET_OPTIONS = "(format parquet, compression zstd)"
-STAGE_PARQUET = "(format parquet, compression lz4_raw)"
 DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 APP_FIELDS = [
@@ -168,13 +168,21 @@ def file_day(name: str) -> date | None:
         return None
 
 
-def _stage(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: IngestOptions, stats: ReadStats,
-           tmp: Path) -> None:
-    """Stream the file's lines through the staging SQL into Parquet parts, viewed as `staged`.
+def _lake_columns(staged: list[str], info: list[str]) -> list[str]:
+    """The lake's column order: the event, then the address and its enrichment, then where
+    the row came from (`event_date` lives in the folder name)."""
+    own = [c for c in staged if c not in ("source_line", "reject_reason", "raw_line", "src_ip", "event_date")]
+    return [*own, "src_ip", *(c for c in info if c != "src_ip"), "source_file", "source_line"]
 
-    Parts are plain Parquet (lz4) in the private scratch folder: bounded memory whatever
-    the file's size, parallel reads afterwards. Clear identifiers never reach them: the
-    staging SQL pseudonymises before anything is written.
+
+def _stream(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: IngestOptions, stats: ReadStats,
+            tmp: Path, table: str, source_file: str) -> tuple[DayFiles, list[pa.Table]]:
+    """One pass over the file: stage each group of lines, write its good rows to their day files.
+
+    The staging SQL parses, checks and pseudonymises in DuckDB; its rows come back as Arrow,
+    get their enrichment columns and go straight to the day files. Clear identifiers never
+    leave the query. Returns the day files and the rejected rows (source_line, reject_reason,
+    raw_line), which are few.
     """
     ipad, opad = opts.key.pads()
     conn.execute("create temp table _key as select $ipad::blob as ipad, $opad::blob as opad",
@@ -187,28 +195,59 @@ def _stage(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: IngestO
         "skew_days": opts.max_clock_skew_days,
         "now": datetime.now(UTC).replace(tzinfo=None),
     }
-    parts = tmp / "staged"
-    parts.mkdir()
-    groups = _groups(_prefetch(read_lines(path, stats, opts.max_line_bytes)))
-    for number, lines in enumerate(groups):
+    ips = IpCache(opts.reference)
+    days: DayFiles | None = None
+    rejected: list[pa.Table] = []
+    for lines in _groups(_prefetch(read_lines(path, stats, opts.max_line_bytes))):
         conn.register("lines", lines)
-        conn.execute(f"copy ({stage_sql}) to '{parts / f'part-{number:05d}.parquet'}' {STAGE_PARQUET}", params)
+        staged = conn.sql(stage_sql, params=params).to_arrow_table()
         conn.unregister("lines")
-    if not any(parts.iterdir()):  # an empty file: no lines, an empty part of the right shape
-        conn.register("lines", pa.Table.from_batches([], schema=LINE_SCHEMA))
-        conn.execute(f"copy ({stage_sql}) to '{parts / 'part-00000.parquet'}' {STAGE_PARQUET}", params)
-        conn.unregister("lines")
-    conn.execute(f"create temp view staged as select * from read_parquet('{parts}/*.parquet')")
+        staged = _mark_duplicates_in_group(staged)
+        reasons = staged.column("reject_reason")
+        if reasons.null_count < staged.num_rows:
+            rejected.append(staged.select(["source_line", "reject_reason", "raw_line"]).filter(pc.is_valid(reasons)))
+            staged = staged.filter(pc.is_null(reasons))
+        info = ips.columns(staged.column("src_ip"))
+        if days is None:
+            days = DayFiles(tmp / table, _lake_columns(staged.column_names, info.column_names))
+        rows = staged
+        for name in info.column_names[1:]:
+            rows = rows.append_column(name, info.column(name))
+        rows = rows.append_column("source_file", pa.array([source_file] * rows.num_rows, pa.string()))
+        days.add(rows)
+    return days or DayFiles(tmp / table, []), rejected
 
 
-def _load_existing_events(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, lake: Path) -> None:
+def _mark_duplicates_in_group(staged: pa.Table) -> pa.Table:
+    """Reject the repeats of an event within one group of lines (the first line wins).
+
+    Why here: a re-sent event usually follows its first copy closely, so most duplicates
+    are caught before anything is written; the few that span groups or files are found
+    after writing, which costs a rewrite of that day file (`_write_outputs`).
+    """
+    good = staged.filter(pc.is_null(staged.column("reject_reason"))) if staged.column(
+        "reject_reason").null_count < staged.num_rows else staged
+    uids = good.column("event_uid")
+    if len(pc.unique(uids)) == good.num_rows:
+        return staged
+    firsts = good.group_by("event_uid").aggregate([("source_line", "min"), ("source_line", "count")])
+    firsts = firsts.filter(pc.greater(firsts.column("source_line_count"), 1))
+    where = pc.index_in(staged.column("event_uid"), value_set=firsts.column("event_uid"))
+    first_line = firsts.column("source_line_min").take(where)
+    repeat = pc.fill_null(pc.and_kleene(pc.is_null(staged.column("reject_reason")),
+                                        pc.not_equal(staged.column("source_line"), first_line)), False)
+    reason = pc.binary_join_element_wise("duplicate: same event as line ", pc.cast(first_line, pa.string()), "")
+    i = staged.schema.get_field_index("reject_reason")
+    return staged.set_column(i, "reject_reason", pc.if_else(repeat, reason, staged.column("reject_reason")))
+
+
+def _load_existing_events(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, lake: Path,
+                          days: list[str]) -> None:
     """`existing_events`: events other files already put in the lake for the days this file touches.
 
     Why: a producer that re-sends events in another file must not double the counts; the
     copy is quarantined as a duplicate naming the file and line that came first.
     """
-    days = [str(row[0]) for row in conn.execute(
-        "select distinct event_date from staged where reject_reason is null").fetchall()]
     others = sorted(str(f) for day in days for f in partition_dir(lake, table, day).glob("*.parquet")
                     if f.name != f"{file_id}.parquet")
     if others:
@@ -219,29 +258,36 @@ def _load_existing_events(conn: duckdb.DuckDBPyConnection, table: str, file_id: 
 
 
 def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, source_file: str,
-                   tmp: Path, opts: IngestOptions) -> tuple[list[tuple[Path, Path]], list[str]]:
-    """Write the good rows per day, sorted by time, and the quarantine, into `tmp`."""
-    ips = [row[0] for row in conn.execute(
-        "select distinct src_ip from staged where reject_reason is null and src_ip is not null"
-    ).fetchall()]
-    ip_info = opts.reference.lookup(sorted(ips))
-    conn.register("ip_info", ip_info)
+                   tmp: Path, opts: IngestOptions, day_files: DayFiles,
+                   rejected: list[pa.Table]) -> tuple[list[tuple[Path, Path]], dict[str, Path]]:
+    """Close the day files, quarantine duplicates (dropping them from the days), write the quarantine."""
+    files = day_files.close(conn)
+    _load_existing_events(conn, table, file_id, opts.lake, list(files))
+    if files:
+        conn.execute("create temp table file_events as select event_uid, source_line from read_parquet($files)",
+                     {"files": [str(f) for f in files.values()]})
+    else:
+        conn.execute("create temp table file_events (event_uid varchar, source_line bigint)")
+    conn.execute(read_sql("ingest/duplicates.sql"))
+    duplicates = conn.sql("from duplicates order by source_line").to_arrow_table()
+    if duplicates.num_rows:
+        rejected.append(duplicates.append_column("raw_line", pa.nulls(duplicates.num_rows, pa.string())))
+        for day, path in list(files.items()):
+            kept = rewrite(conn, path, "select * from read_parquet($file) where source_line not in "
+                           "(select source_line from duplicates)")
+            if kept == 0:
+                del files[day]
+    moves = [(path, partition_dir(opts.lake, table, day) / f"{file_id}.parquet") for day, path in files.items()]
+    quarantined = pa.concat_tables(rejected) if rejected else pa.table(
+        {"source_line": pa.array([], pa.int64()), "reject_reason": pa.array([], pa.string()),
+         "raw_line": pa.array([], pa.string())})
+    conn.register("rejected_rows", quarantined)
     conn.execute("create temp table _run as select $source_file as source_file", {"source_file": source_file})
-    _load_existing_events(conn, table, file_id, opts.lake)
-    conn.execute(read_sql("ingest/checked_rows.sql"))
-    days = [str(row[0]) for row in conn.execute(
-        "select distinct event_date from lake_rows order by 1").fetchall()]
-    moves: list[tuple[Path, Path]] = []
-    for day in days:
-        staged_file = tmp / table / f"{day}.parquet"
-        staged_file.parent.mkdir(parents=True, exist_ok=True)
-        conn.execute(f"create or replace temp view day_rows as select * from lake_rows where event_date = '{day}'")
-        conn.execute(f"copy ({read_sql('ingest/day_rows_sorted.sql')}) to '{staged_file}' {PARQUET_OPTIONS}")
-        moves.append((staged_file, partition_dir(opts.lake, table, day) / f"{file_id}.parquet"))
+    conn.execute(read_sql("ingest/quarantine_rows.sql"))
     staged_file = tmp / "quarantine.parquet"
     if write_quarantine(conn, staged_file, opts.key):
         moves.append((staged_file, opts.lake / QUARANTINE_DIR / f"{file_id}.parquet"))
-    return moves, days
+    return moves, files
 
 
 def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
@@ -257,7 +303,7 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
         conn = duckdb.connect()
         configure(conn, opts.memory_limit, opts.threads, tmp / "spill")
         stats = ReadStats()
-        _stage(conn, path, kind, opts, stats, tmp)
+        day_files, rejected = _stream(conn, path, kind, opts, stats, tmp, table, source_file)
         crash_point("ingest.staged")
         result.sha256 = stats.sha256
         result.warnings = list(stats.warnings)
@@ -272,9 +318,14 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
             result.event_dates = same.event_dates
             result.message = f"already ingested as {same.source_file}: nothing changed"
             return result
-        moves, days = _write_outputs(conn, table, file_id, source_file, tmp, opts)
+        moves, files = _write_outputs(conn, table, file_id, source_file, tmp, opts, day_files, rejected)
         crash_point("ingest.outputs_written")
-        written, quarantined, first, last = conn.execute(read_sql("ingest/file_counts.sql")).fetchall()[0]
+        days = list(files)
+        written, first, last = 0, None, None
+        if files:
+            written, first, last = conn.execute(read_sql("ingest/file_counts.sql"),
+                                                {"files": [str(f) for f in files.values()]}).fetchall()[0]
+        quarantined = conn.execute("select count(*) from rejected_rows").fetchall()[0][0]
         conn.close()
         if stats.lines != written + quarantined:
             raise IngestError(f"{path.name}: {stats.lines} lines read but {written} written + "

@@ -2,20 +2,22 @@
 
 Why not a JSON reader: every input line must be accounted for with its line number, so
 lines are split here (NumPy over byte chunks, zero-copy into Arrow) and parsed later in
-DuckDB. Memory is bounded by the chunk size, whatever the file's size. Lines keep their
-trailing newline (JSON parsers ignore it); `read_error` flags what cannot be parsed at all.
+DuckDB. Memory is bounded by the chunk size, whatever the file's size. Lines lose their
+line end (`\n`, `\r\n`) here, with Arrow's trim, which costs a fraction of DuckDB's
+`rtrim` on long strings; `read_error` flags what cannot be parsed at all.
 """
 
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+from isal import isal_zlib
 
 LINE_SCHEMA = pa.schema(
     [
@@ -42,6 +44,9 @@ class ReadStats:
 def _raw_chunks(path: Path, stats: ReadStats) -> Iterator[bytes]:
     """Decompressed bytes in chunks, hashing the stored bytes in the same pass.
 
+    Inflating is the reader's main cost; ISA-L's inflate (`isal_zlib`, the zlib API) does
+    it about three times faster than zlib.
+
     Handles multi-member gzip; a truncated or corrupt stream ends with a warning, and what
     was decoded until then is still returned (its last partial line goes to quarantine).
     """
@@ -50,7 +55,7 @@ def _raw_chunks(path: Path, stats: ReadStats) -> Iterator[bytes]:
     with open(path, "rb") as handle:
         first = handle.read(CHUNK_BYTES)
         if first[:2] == b"\x1f\x8b":
-            inflater = zlib.decompressobj(wbits=31)
+            inflater = isal_zlib.decompressobj(wbits=31)
         block = first
         broken = False
         while block:
@@ -63,10 +68,10 @@ def _raw_chunks(path: Path, stats: ReadStats) -> Iterator[bytes]:
                     while inflater.eof and inflater.unused_data:
                         tail = inflater.unused_data
                         yield out
-                        inflater = zlib.decompressobj(wbits=31)
+                        inflater = isal_zlib.decompressobj(wbits=31)
                         out = inflater.decompress(tail)
                     yield out
-                except zlib.error as exc:
+                except isal_zlib.error as exc:
                     stats.warnings.append(f"corrupt compressed stream: {exc}")
                     broken = True
             block = handle.read(CHUNK_BYTES)
@@ -106,6 +111,7 @@ def _batch(buf: bytes, ends: np.ndarray, first_line: int, max_line_bytes: int) -
                 values.append(raw.decode("utf-8", errors="backslashreplace"))
                 errors[i] = f"not_utf8: invalid byte at offset {exc.start}"
         lines = pa.array(values, pa.string())
+    lines = pc.ascii_rtrim(lines, "\r\n")
     lengths = np.diff(offsets)
     for long_line in np.flatnonzero(lengths > max_line_bytes).tolist():
         errors[long_line] = f"line_too_long: {int(lengths[long_line])} bytes > {max_line_bytes}"

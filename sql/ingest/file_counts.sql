@@ -1,7 +1,4 @@
--- What one file gave: rows written, rows quarantined, and the time span of the good rows.
-select
-    count(*) filter (where reject_reason is null) as rows_written,
-    count(*) filter (where reject_reason is not null) as rows_quarantined,
-    min(event_time) filter (where reject_reason is null) as first_event_time,
-    max(event_time) filter (where reject_reason is null) as last_event_time
-from checked_rows
+-- What one file put in the lake: its rows and their time span, read back from the day files
+-- it is about to publish (Parquet statistics answer most of it).
+select count(*) as rows_written, min(event_time) as first_event_time, max(event_time) as last_event_time
+from read_parquet($files)

@@ -1,5 +1,5 @@
 -- Parse, validate, normalise and pseudonymise one batch of partner-app audit lines.
--- Input: `lines` (source_line, line, read_error), `_key` (ipad, opad: the HMAC pads).
+-- Input: `lines` (source_line, line without its line end, read_error), `_key` (ipad, opad: the HMAC pads).
 -- Parameters: $known (field names of the spec), $file_day (DATE or NULL), $skew_days, $now.
 -- Output: one row per input line; `reject_reason` is NULL for a good row.
 with parsed as (
@@ -48,7 +48,7 @@ checked as (
         *,
         case
             when read_error is not null then read_error
-            when j is null and trim(line, e' \t\r\n') = '' then 'empty_line'
+            when j is null and trim(line, e' \t') = '' then 'empty_line'
             when j is null then 'invalid_json: the line is not valid JSON'
             when not starts_with(ltrim(left(line, 64), e' \t'), '{') then 'invalid_json: the line is not a JSON object'
             when j.ts is null then 'missing_field: ts'
@@ -73,7 +73,9 @@ checked as (
             when j.auth_amr is not null and auth_amr is null then 'wrong_type: auth_amr'
             when j.target_roles is not null and target_roles is null then 'wrong_type: target_roles'
             when j.auth_time is not null and auth_time is null then 'bad_time: auth_time'
-            when j.search_params is not null and not starts_with(j.search_params, '{') then 'wrong_type: search_params'
+            when j.search_params is not null and (not starts_with(j.search_params, '{')
+                or not json_valid(j.search_params))
+                then 'wrong_type: search_params'
             else clock_skew_reason(event_time, $file_day, $skew_days, $now)
         end as reject_reason
     from typed
@@ -81,7 +83,7 @@ checked as (
 select
     source_line,
     reject_reason,
-    case when reject_reason is not null then rtrim(line, e'\r\n') end as raw_line,
+    case when reject_reason is not null then line end as raw_line,
     event_time,
     event_time::date as event_date,
     j.event_id as event_uid,
@@ -128,7 +130,7 @@ select
     j.record_type as record_type,
     contains_nir,
     in_portfolio,
-    case when j.search_params is not null then
+    case when reject_reason is null and j.search_params is not null then
         to_json(map_from_entries(list_transform(
             map_entries(json_transform(j.search_params, '"MAP(VARCHAR, JSON)"')),
             lambda e: {'key': e.key, 'value': pseudonym(k.ipad, k.opad, e.value->>'$')}

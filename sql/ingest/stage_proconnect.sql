@@ -1,6 +1,6 @@
 -- Parse, validate, normalise and pseudonymise one batch of ProConnect tracked-event lines
 -- (current pino format and the legacy variant with category/logId/source/accountId).
--- Input: `lines` (source_line, line, read_error), `_key` (ipad, opad).
+-- Input: `lines` (source_line, line without its line end, read_error), `_key` (ipad, opad).
 -- Parameters: $known (field names of the spec), $file_day (DATE or NULL), $skew_days, $now.
 with parsed as (
     select
@@ -48,10 +48,10 @@ typed as (
         try_cast(j.deviceKnown as boolean) as device_known,
         try_cast(j.deviceNewIdentity as boolean) as device_new_identity,
         try_cast(j.deviceAccountCount as integer) as device_account_count,
-        case when j.source like '{%' then json_extract_string(j.source, '$.address') end as source_address,
-        case when j.source like '{%' then try_cast(json_extract_string(j.source, '$.port') as integer) end
+        case when j.source like '{%' then try(json_extract_string(j.source, '$.address')) end as source_address,
+        case when j.source like '{%' then try_cast(try(json_extract_string(j.source, '$.port')) as integer) end
             as source_port,
-        case when j.source like '{%' then json_extract(j.source, '$.original_addresses') end
+        case when j.source like '{%' then try(json_extract(j.source, '$.original_addresses')) end
             as source_original
     from parsed
 ),
@@ -60,7 +60,7 @@ checked as (
         *,
         case
             when read_error is not null then read_error
-            when j is null and trim(line, e' \t\r\n') = '' then 'empty_line'
+            when j is null and trim(line, e' \t') = '' then 'empty_line'
             when j is null then 'invalid_json: the line is not valid JSON'
             when not starts_with(ltrim(left(line, 64), e' \t'), '{') then 'invalid_json: the line is not a JSON object'
             when j.time is null then 'missing_field: time'
@@ -70,7 +70,8 @@ checked as (
                 then 'wrong_type: levelNumber'
             when j.idpAmr is not null and idp_amr is null then 'wrong_type: idpAmr'
             when j.spAmr is not null and sp_amr is null then 'wrong_type: spAmr'
-            when j.source is not null and not starts_with(j.source, '{') then 'wrong_type: source'
+            when j.source is not null and (not starts_with(j.source, '{') or not json_valid(j.source))
+                then 'wrong_type: source'
             when j.reusesActiveSession is not null and reuses_active_session is null
                 then 'wrong_type: reusesActiveSession'
             else clock_skew_reason(event_time, $file_day, $skew_days, $now)
@@ -80,10 +81,10 @@ checked as (
 select
     source_line,
     reject_reason,
-    case when reject_reason is not null then rtrim(line, e'\r\n') end as raw_line,
+    case when reject_reason is not null then line end as raw_line,
     event_time,
     event_time::date as event_date,
-    coalesce(j.logId, left(md5(rtrim(line, e'\r\n')), 32)) as event_uid,
+    coalesce(j.logId, left(md5(line), 32)) as event_uid,
     case when j.category is not null or j.logId is not null or j.source is not null
         then 'legacy' else 'current' end as log_variant,
     j.level as level,
