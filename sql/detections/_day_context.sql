@@ -25,3 +25,29 @@ create or replace temp table day_pc_logins as
 select login_id, started_at, verified_at, user_sub, browsing_session_id, session_id, full_login, sso, verified,
     src_ip, net, ua_key
 from pc_logins_between($event_date::date - 1, $event_date);
+
+-- One row per app session of the day (its events of the day; service accounts' events left
+-- out, as every rule reading it does): what several rules test first, so that only a few
+-- sessions' events are read again (machine_pacing, new_device_network_bulk,
+-- session_multi_network, app_session_without_login).
+create or replace temp table day_sessions as
+select
+    session_id,
+    any_value(user_id) as user_id,
+    any_value(user_sub) as user_sub,
+    any_value(org_siret) as org_siret,
+    min(event_time) as first_seen,
+    max(event_time) as last_seen,
+    count(*) as events,
+    count(*) filter (where is_read) as reads,
+    bool_and(not is_mfa) as password_only,
+    bool_or(event_type in ('SESSION_CREATED', 'LOGIN_CALLBACK_SUCCESS')) as has_login,
+    min(event_time) filter (where event_type in ('LOGOUT', 'SESSION_EXPIRED')) as ended_at,
+    min(net) as min_net,
+    max(net) as max_net,
+    min(user_agent) as min_user_agent,
+    max(user_agent) as max_user_agent,
+    count(user_agent) as with_user_agent
+from day_activity
+where not is_service
+group by session_id;

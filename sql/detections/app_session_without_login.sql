@@ -5,14 +5,9 @@
 -- A session whose last event is on the day has events on the day: the day's sessions are
 -- summarised first, then their rows of the day before, and the two summaries combined.
 with today as (
-    select session_id, any_value(user_id) as user_id, any_value(user_sub) as user_sub,
-        any_value(org_siret) as org_siret, min(event_time) as first_seen, max(event_time) as last_seen,
-        bool_or(event_type in ('SESSION_CREATED', 'LOGIN_CALLBACK_SUCCESS')) as has_login,
-        min(event_time) filter (where event_type in ('LOGOUT', 'SESSION_EXPIRED')) as ended_at,
-        count(*) filter (where is_read) as reads
-    from day_activity  -- app_activity of $event_date
-    where not is_service
-    group by session_id
+    -- the day's sessions, non-service events (day_sessions: app_activity of $event_date)
+    select session_id, user_id, user_sub, org_siret, first_seen, last_seen, has_login, ended_at, reads
+    from day_sessions
 ),
 yesterday as (
     select session_id, min(event_time) as first_seen,

@@ -4,11 +4,7 @@
 -- The gap window runs only over sessions with at least $min_reads reads (the others cannot
 -- qualify): a handful of sessions instead of the whole day.
 with busy as (
-    select session_id
-    from day_activity
-    where is_read and not is_service
-    group by session_id
-    having count(*) >= $min_reads
+    select session_id from day_sessions where reads >= $min_reads  -- reads of non-service events
 ),
 reads as (
     select r.session_id, r.user_id, r.org_siret, r.event_time, r.net, u.ua_family,

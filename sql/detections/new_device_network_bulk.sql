@@ -5,11 +5,7 @@
 -- Sessions that can qualify (password only, at least $bulk_floor reads) are found first;
 -- the lists and distinct counts are computed for those only.
 with candidates as (
-    select session_id
-    from day_activity
-    where not is_service
-    group by session_id
-    having bool_and(not is_mfa) and count(*) filter (where is_read) >= $bulk_floor
+    select session_id from day_sessions where password_only and reads >= $bulk_floor  -- non-service events
 ),
 sessions as (
     select session_id, any_value(user_id) as user_id, any_value(org_siret) as org_siret,

@@ -8,11 +8,9 @@
 -- only their events get a ua_key, lists and windows.
 with candidates as (
     select session_id
-    from day_activity
-    where not is_service
-    group by session_id
-    having min(net) <> max(net)
-       and (min(user_agent) <> max(user_agent) or (count(user_agent) > 0 and count(user_agent) < count(*)))
+    from day_sessions  -- non-service events
+    where min_net <> max_net
+      and (min_user_agent <> max_user_agent or (with_user_agent > 0 and with_user_agent < events))
 ),
 events as (
     select e.session_id, e.user_id, e.org_siret, e.event_time, e.net, e.src_ip, u.ua_key, e.device_id,

@@ -12,12 +12,14 @@ re-evaluated the history macros, which cost more than the rules' own logic. Here
   in memory), with `day_agents` (user agent → ua_family, ua_key) and `day_hours` (UTC hour →
   local offset, off_hours) derived once per distinct value;
 - `context()`: `activity()` plus `day_history`, `day_peers` and `day_pc_logins`, temp tables
-  of account_history(day), peer_history(day) and pc_logins_between(day - 1, day), computed
-  once for all the rules.
+  of account_history(day), peer_history(day) and pc_logins_between(day - 1, day), and
+  `day_sessions` (one row per app session: what rules test before reading a session's events
+  again), computed once for all the rules.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import duckdb
@@ -40,11 +42,12 @@ def context(conn: duckdb.DuckDBPyConnection, day: date) -> None:
     """`activity()` plus the day's history, peers and ProConnect logins, for the rules."""
     activity(conn, day)
     for statement in _statements("_day_context"):
-        conn.execute(statement, {"event_date": day})
+        code = re.sub(r"--[^\n]*", "", statement)
+        conn.execute(code, {"event_date": day} if "$event_date" in code else None)
 
 
 def drop(conn: duckdb.DuckDBPyConnection) -> None:
     """Free the working set (the connection lives on for the incidents)."""
     conn.execute("drop view if exists day_activity")
-    for table in ("day_agents", "day_hours", "day_history", "day_peers", "day_pc_logins"):
+    for table in ("day_agents", "day_hours", "day_history", "day_peers", "day_pc_logins", "day_sessions"):
         conn.execute(f"drop table if exists {table}")
