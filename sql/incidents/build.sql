@@ -14,6 +14,12 @@ select incident_uid, session_id,
 from (select incident_uid, unnest(session_ids) as session_id, exposure_nets from incident_findings)
 group by incident_uid, session_id;
 
+-- the lake's events of those sessions, read once for the exposure and the networks below
+create or replace temp table incident_events as
+select a.session_id, a.net, a.is_read, a.beneficiary_ref, a.contains_nir, a.event_type, a.event_time, a.src_ip
+from app_activity a
+semi join (select distinct session_id from incident_sessions) s using (session_id);
+
 create or replace temp table incident_beneficiaries_new as
 select
     s.incident_uid,
@@ -23,7 +29,7 @@ select
     max(a.event_time) as last_exposed,
     count(*) as records
 from incident_sessions s
-join app_activity a
+join incident_events a
     on a.session_id = s.session_id and (len(s.nets) = 0 or list_contains(s.nets, a.net))
 where a.is_read and a.beneficiary_ref is not null
 group by s.incident_uid, a.beneficiary_ref;
@@ -38,7 +44,7 @@ with sev as (
 nets as (
     select s.incident_uid, list(distinct a.net) as networks, list(distinct a.src_ip) as session_ips
     from incident_sessions s
-    join app_activity a on a.session_id = s.session_id and (len(s.nets) = 0 or list_contains(s.nets, a.net))
+    join incident_events a on a.session_id = s.session_id and (len(s.nets) = 0 or list_contains(s.nets, a.net))
     group by s.incident_uid
 ),
 exposure as (
@@ -68,3 +74,5 @@ join sev using (incident_uid)
 left join nets using (incident_uid)
 left join exposure using (incident_uid)
 group by f.incident_uid;
+
+drop table incident_events;
