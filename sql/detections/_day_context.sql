@@ -44,10 +44,7 @@ select
     bool_or(event_type in ('SESSION_CREATED', 'LOGIN_CALLBACK_SUCCESS')) as has_login,
     min(event_time) filter (where event_type in ('LOGOUT', 'SESSION_EXPIRED')) as ended_at,
     min(net) as min_net,
-    max(net) as max_net,
-    min(user_agent) as min_user_agent,
-    max(user_agent) as max_user_agent,
-    count(user_agent) as with_user_agent
+    max(net) as max_net
 from day_activity
 where not is_service
 group by session_id;

@@ -12,6 +12,8 @@ accounts as (
         any_value(org_siret) as org_siret
     from account_daily
     where event_date > $event_date::date - ($lookback_days + 28) and event_date <= $event_date
+      -- only the created accounts and their creators are looked up
+      and user_id in (select user_id from created union select creator_user_id from created)
     group by user_id
 ),
 logins as (

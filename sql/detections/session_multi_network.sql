@@ -3,14 +3,12 @@
 -- Networks are compared by ASN (or /24, /64), so carrier NAT and IPv6 privacy addresses
 -- stay one network; a laptop moving home keeps its browser, so it passes. Interleaving
 -- (the session switching back and forth between places) raises it to critical.
--- Sessions that can have two networks and two browsers are found first: two distinct
--- networks (min <> max) and two distinct user agents (a null one counts, like its ua_key);
--- only their events get a ua_key, lists and windows.
+-- Sessions with two networks (min <> max: two distinct values) are found first (a few in a
+-- thousand); only their events get a ua_key, lists and windows.
 with candidates as (
     select session_id
     from day_sessions  -- non-service events
     where min_net <> max_net
-      and (min_user_agent <> max_user_agent or (with_user_agent > 0 and with_user_agent < events))
 ),
 events as (
     select e.session_id, e.user_id, e.org_siret, e.event_time, e.net, e.src_ip, u.ua_key, e.device_id,

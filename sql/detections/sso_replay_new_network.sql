@@ -33,6 +33,7 @@ account as (
     select user_sub, any_value(user_id) as user_id, any_value(org_siret) as org_siret
     from account_daily
     where user_sub is not null and event_date between $event_date::date - 28 and $event_date
+      and user_sub in (select user_sub from reuse)  -- only the replayed accounts are looked up
     group by user_sub
 )
 select
