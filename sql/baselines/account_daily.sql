@@ -1,7 +1,7 @@
 -- One account's profile for one day: what it read, when, from where, with what.
 -- Written to lake/account_daily/event_date=D/ one day at a time; rules compare a day with the
 -- trailing 28 days of these rows (the account's own history) and with its peers.
--- Reads day_activity and day_agents: app_activity of the day and its user agents' families
+-- Reads day_activity(_hours) and day_agents: app_activity of the day and its user agents' families
 -- (transforms/detect/dayset.py). The day's events are read in two passes: one groups them by
 -- account, session, network, address, device and browser with partial counters (and the local
 -- hours as a 24-bit mask), the other by account and beneficiary; the profile is rolled up from
@@ -31,7 +31,7 @@ with parts as (
         count(*) filter (where event_type in ('USER_ROLE_GRANT', 'USER_SCOPE_CHANGE') and outcome = 'success')
             as role_grants,
         count(*) filter (where event_category = 'admin' and off_hours) as off_hours_admin
-    from day_activity
+    from day_activity_hours
     group by user_id, session_id, net, src_prefix, src_ip, device_id, user_agent
 ),
 profiles as (

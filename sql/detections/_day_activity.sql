@@ -6,8 +6,9 @@
 --   * day_hours: local offset and off_hours once per distinct UTC hour: Paris is UTC+1/+2 and
 --     changes at 01:00 UTC, so the offset is constant within a UTC hour (connections are UTC).
 -- day_activity is a view over the day's Parquet partition: each query reads only its columns,
--- and nothing the size of the day is held in memory. Its columns and values are app_activity's;
--- ua_family and ua_key are not in it (a join per row): queries that need them join day_agents.
+-- and nothing the size of the day is held in memory. Its columns and values are app_activity's,
+-- but for the ones that need a join per row: ua_family and ua_key (queries join day_agents),
+-- local_time and off_hours (in day_activity_hours, the same view with the hour lookup joined).
 create or replace temp table day_agents as
 select user_agent, ua_family(user_agent) as ua_family, ua_key(user_agent) as ua_key
 from (select distinct user_agent from app_events where event_date = $event_date);
@@ -19,8 +20,6 @@ from (select distinct date_trunc('hour', event_time) as utc_hour from app_events
 create or replace temp view day_activity as
 select
     e.*,
-    e.event_time + h.utc_offset as local_time,
-    h.off_hours,
     net_key(e.src_asn, e.src_prefix, e.src_ip) as net,
     coalesce(list_contains(e.user_roles, 'SERVICE'), false) as is_service,
     e.event_category = 'record_read' and e.outcome = 'success' as is_read,
@@ -33,5 +32,9 @@ select
     end as records_touched,
     e.event_type = 'STRUCTURE_BENEFICIARY_LIST' and e.outcome = 'success' as is_structure_list
 from app_events e
-left join day_hours h on h.utc_hour = date_trunc('hour', e.event_time)
 where e.event_date = $event_date;
+
+create or replace temp view day_activity_hours as
+select a.*, a.event_time + h.utc_offset as local_time, h.off_hours
+from day_activity a
+left join day_hours h on h.utc_hour = date_trunc('hour', a.event_time);

@@ -9,7 +9,7 @@ with admin as (
         count(*) filter (where event_type in ('USER_ROLE_GRANT', 'USER_SCOPE_CHANGE')) as grants,
         list(distinct target_user_id) filter (where event_type in ('USER_CREATE', 'USER_INVITE')) as created_ids,
         bool_or(off_hours) as off_hours, min(event_time) as first_seen, max(event_time) as last_seen
-    from day_activity
+    from day_activity_hours
     where event_category = 'admin' and outcome = 'success'
       and event_type in ('USER_CREATE', 'USER_INVITE', 'USER_ROLE_GRANT', 'USER_SCOPE_CHANGE')
     group by user_id, session_id

@@ -5,7 +5,7 @@ with today as (
     select user_id, session_id, any_value(org_siret) as org_siret, any_value(user_roles) as roles,
         sum(records_touched) as rows, bool_or(off_hours) as off_hours,
         min(event_time) as first_seen, max(event_time) as last_seen
-    from day_activity
+    from day_activity_hours
     where (is_structure_list or event_category = 'export') and outcome = 'success'
       and not is_service
     group by user_id, session_id

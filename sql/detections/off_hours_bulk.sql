@@ -5,7 +5,7 @@ with off as (
     select user_id, any_value(org_siret) as org_siret, count(distinct beneficiary_ref) as distinct_off,
         count(*) as reads_off, list(distinct session_id) as session_ids,
         min(event_time) as first_seen, max(event_time) as last_seen
-    from day_activity
+    from day_activity_hours
     where is_read and off_hours and not is_service
     group by user_id
 )

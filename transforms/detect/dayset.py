@@ -10,7 +10,8 @@ re-evaluated the history macros, which cost more than the rules' own logic. Here
 - `activity()`: `day_activity`, a temp view of app_activity for the day (only that day's
   Parquet partition, read column by column by each query: nothing the size of the day is held
   in memory), with `day_agents` (user agent → ua_family, ua_key) and `day_hours` (UTC hour →
-  local offset, off_hours) derived once per distinct value;
+  local offset, off_hours) derived once per distinct value (`day_activity_hours` joins the
+  latter for the queries that need local time);
 - `context()`: `activity()` plus `day_history`, `day_peers` and `day_pc_logins`, temp tables
   of account_history(day), peer_history(day) and pc_logins_between(day - 1, day), and
   `day_sessions` (one row per app session: what rules test before reading a session's events
@@ -48,6 +49,7 @@ def context(conn: duckdb.DuckDBPyConnection, day: date) -> None:
 
 def drop(conn: duckdb.DuckDBPyConnection) -> None:
     """Free the working set (the connection lives on for the incidents)."""
+    conn.execute("drop view if exists day_activity_hours")
     conn.execute("drop view if exists day_activity")
     for table in ("day_agents", "day_hours", "day_history", "day_peers", "day_pc_logins", "day_sessions"):
         conn.execute(f"drop table if exists {table}")
