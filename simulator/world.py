@@ -22,6 +22,7 @@ from simulator.calendar import DAY_MS, utc_midnight_ms
 from simulator.context import Day, Sim
 from simulator.options import SimulationOptions
 
+BIG_FILE = 2_000_000  # lines from which a file is not sorted as a copy but gathered by blocks
 MAX_QUEUED = 2  # files given to the writer threads at once (each holds its whole UTC day)
 
 
@@ -93,18 +94,26 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
                 frame = pl.concat([frame, writers.technical(sim, day_no, utc_midnight_ms(utc_day),
                                                             utc_midnight_ms(utc_day) + DAY_MS,
                                                             frame.height)], how="diagonal_relaxed")
-            frame = frame.sort("_t", maintain_order=True)
+            if frame.height > BIG_FILE:
+                # the file's row order (by time, stable) instead of a sorted copy of the whole
+                # day: the writer gathers its blocks in that order (slower, less memory)
+                order = np.argsort(frame["_t"].to_numpy(), kind="stable")
+            else:
+                frame, order = frame.sort("_t", maintain_order=True), None
+            attack_rows = frame.filter(pl.col("_atk") >= 0)
+            if order is not None:
+                attack_rows = attack_rows.sort("_t", maintain_order=True)
             if source == "app":
-                collector.add_app(frame)
+                collector.add_app(attack_rows)
                 summary.app_lines += frame.height
             else:
-                collector.add_pc(frame)
+                collector.add_pc(attack_rows)
                 summary.proconnect_lines += frame.height
             name = f"{source}-{utc_day.isoformat()}.jsonl.gz"
             while sum(not f.done() for f in futures) >= MAX_QUEUED:  # bound the memory held
                 next(f for f in futures if not f.done()).result()
-            futures.append(pool.submit(_finish, out / "inbox" / name, frame, source, sim, utc_day,
-                                       day_no, actors(), (source, day_no) in truncate_days,
+            futures.append(pool.submit(_finish, out / "inbox" / name, frame, order, source, sim,
+                                       utc_day, day_no, actors(), (source, day_no) in truncate_days,
                                        dirt_log))
             summary.files.append(f"inbox/{name}")
 
@@ -160,19 +169,21 @@ def _truncate_days(sim: Sim, rng: np.random.Generator) -> set[tuple[str, int]]:
             for _ in range(d.truncated_files)}
 
 
-def _finish(path: Path, frame: pl.DataFrame, source: str, sim: Sim, utc_day: date, day_no: int,
-            actors: pl.DataFrame, truncate: bool, log: list[dict]) -> None:
+def _finish(path: Path, frame: pl.DataFrame, order: np.ndarray | None, source: str, sim: Sim,
+            utc_day: date, day_no: int, actors: pl.DataFrame, truncate: bool,
+            log: list[dict]) -> None:
     """Lines, dirt and gzip of one file, on a writer thread (Polars and gzip run off the GIL),
     by blocks of rows so that a 10M-line day never holds all its lines at once."""
     if source == "app":
-        chunks = writers.app_chunks(sim, frame, day_no, actors)
+        chunks = writers.app_chunks(sim, frame, day_no, actors, order=order)
     else:
-        chunks = writers.pc_chunks(sim, frame, utc_day, day_no, actors)
+        chunks = writers.pc_chunks(sim, frame, utc_day, day_no, actors, order=order)
     d = sim.opts.dirt
     damage = None
     if d.enabled:
         rng = np.random.default_rng([sim.seed, 5, day_no, 0 if source == "app" else 1])
-        damage = dirt.Damage(frame["_atk"].to_numpy(), source, f"inbox/{path.name}", rng, d.rate,
+        atk = frame["_atk"].to_numpy()
+        damage = dirt.Damage(atk if order is None else atk[order], source, f"inbox/{path.name}", rng, d.rate,
                              truncate)
     sink = writers.GzipSink(path, sim.opts.gzip_level)
     for lo, lines in chunks:

@@ -139,21 +139,23 @@ def app_lines(sim: Sim, frame: pl.DataFrame, day_no: int, actors: pl.DataFrame) 
 
 
 def app_chunks(sim: Sim, frame: pl.DataFrame, day_no: int, actors: pl.DataFrame,
-               size: int | None = None) -> Iterator[tuple[int, pl.DataFrame]]:
+               size: int | None = None, order: np.ndarray | None = None
+               ) -> Iterator[tuple[int, pl.DataFrame]]:
     """`app_lines` by blocks of `size` rows: (first row, lines); every per-row draw and id is
-    made for the whole file first, so the lines do not depend on the block size."""
+    made for the whole file first, so the lines do not depend on the block size. With `order`,
+    the file's rows are `frame[order]` (gathered block by block, never all at once)."""
     n, size = frame.height, size or CHUNK
     rng = np.random.default_rng([sim.seed, 71, day_no])
     h_all = ids.derive(sim.seed, 72, day_no, np.arange(n))
     off_all = rng.random(n) < sim.opts.offset_share
     # a fixed Paris offset per file: any offset names the same instant, and it avoids a
     # per-row time-zone conversion (the most expensive part of the app lines)
-    first = int(frame["_t"][0]) if n else 0
+    first = int(frame["_t"][0 if order is None else int(order[0])]) if n else 0
     off_min = int(datetime.fromtimestamp(first / 1000, tz=PARIS).utcoffset().total_seconds() // 60)
     suffix = f"+{off_min // 60:02d}:{off_min % 60:02d}"
     fmt = "%Y-%m-%dT%H:%M:%S%.3f"
     for lo in range(0, n, size):
-        part = frame.slice(lo, size)
+        part = _block(frame, order, lo, size)
         h = h_all[lo:lo + size]
         a = part["_a"].to_numpy()
         part = part.with_columns(
@@ -167,6 +169,10 @@ def app_chunks(sim: Sim, frame: pl.DataFrame, day_no: int, actors: pl.DataFrame,
             (pl.col("_t") + off_min * 60_000).cast(pl.Datetime("ms")).dt.strftime(fmt + suffix)
         ).otherwise(pl.col("_t").cast(pl.Datetime("ms")).dt.strftime(fmt + "Z")))
         yield lo, part.select("_t", "_atk", line=encode(part, APP_SPEC))
+
+
+def _block(frame: pl.DataFrame, order: np.ndarray | None, lo: int, size: int) -> pl.DataFrame:
+    return frame.slice(lo, size) if order is None else frame[order[lo:lo + size]]
 
 
 def _concat(chunks: Iterator[tuple[int, pl.DataFrame]]) -> pl.DataFrame:
@@ -184,7 +190,8 @@ def pc_lines(sim: Sim, frame: pl.DataFrame, day: date, day_no: int,
 
 
 def pc_chunks(sim: Sim, frame: pl.DataFrame, day: date, day_no: int, actors: pl.DataFrame,
-              size: int | None = None) -> Iterator[tuple[int, pl.DataFrame]]:
+              size: int | None = None, order: np.ndarray | None = None
+              ) -> Iterator[tuple[int, pl.DataFrame]]:
     """`pc_lines` by blocks of `size` rows (as `app_chunks`)."""
     rng = np.random.default_rng([sim.seed, 81, day_no])
     n, size = frame.height, size or CHUNK
@@ -193,7 +200,7 @@ def pc_chunks(sim: Sim, frame: pl.DataFrame, day: date, day_no: int, actors: pl.
     legacy = day < sim.opts.cutover
     port_all = rng.integers(30000, 65000, n) if legacy else None
     for lo in range(0, n, size):
-        part = frame.slice(lo, size)
+        part = _block(frame, order, lo, size)
         host, h = host_all[lo:lo + size], h_all[lo:lo + size]
         port = None if port_all is None else port_all[lo:lo + size]
         yield lo, _pc_part(part, host, h, port, actors)
