@@ -9,20 +9,31 @@ Measured 2025-11 on the 2-core development machine, shared with other jobs (load
 (119k events/s, 88 s CPU) at best, 134 s median; the same 7-day world took 24 s of CPU against
 33 s before the line templates and Polars gzip (about 15 us of CPU per event on a busy machine:
 a third line templates, a third gzip, a third generating the world).
+
+Since then (issue 3): ISA-L gzip by blocks (about 1 us of CPU per event instead of 2.5-3), a
+10M-event day (170k agents) in bounded memory, and this command sets Polars' allocator
+(jemalloc) to keep freed pages for 10 s (`_RJEM_MALLOC_CONF`, unless already set), which halves
+the system time spent re-faulting them (7-day world: 6.7 -> 3.3 s of 24) for about 0.5 GB more
+RSS; it only takes effect when this module is the entry point (before Polars is loaded).
+See the figures in the issue's report: every run on this machine was at load 5-7.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
-import statistics
-import tempfile
-import time
-from datetime import date
-from pathlib import Path
 
-from simulator.world import simulate
+# before Polars is imported (see the docstring); `python -m simulator.bench` only
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:10000,muzzy_decay_ms:10000")
+
+import argparse  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from simulator.world import simulate  # noqa: E402
 
 
 def run(days: int, agents: int, seed: int = 1, start: date = date(2025, 11, 3),
@@ -32,15 +43,16 @@ def run(days: int, agents: int, seed: int = 1, start: date = date(2025, 11, 3),
     out = Path(tempfile.mkdtemp(prefix="vigie-bench-")) if scratch else out
     try:
         load = os.getloadavg()[0]
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, t0 = time.perf_counter(), time.process_time(), os.times()
         summary = simulate(start, days, agents, seed, out)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        wall, cpu, t1 = time.perf_counter() - wall, time.process_time() - cpu, os.times()
         size = sum(p.stat().st_size for p in (out / "inbox").iterdir())
     finally:
         if scratch:
             shutil.rmtree(out, ignore_errors=True)
     return {"days": days, "agents": agents, "events": summary.events, "wall_s": round(wall, 1),
-            "cpu_s": round(cpu, 1), "events_per_s": round(summary.events / wall),
+            "cpu_s": round(cpu, 1), "sys_s": round(t1.system - t0.system, 1),
+            "events_per_s": round(summary.events / wall),
             "inbox_mb": round(size / 1e6), "load_before": round(load, 2),
             "load_after": round(os.getloadavg()[0], 2)}
 
