@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -195,27 +196,97 @@ def _stream(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: Ingest
         "skew_days": opts.max_clock_skew_days,
         "now": datetime.now(UTC).replace(tzinfo=None),
     }
-    ips = IpCache(opts.reference)
-    days: DayFiles | None = None
-    rejected: list[pa.Table] = []
-    for lines in _groups(_prefetch(read_lines(path, stats, opts.max_line_bytes))):
-        conn.register("lines", lines)
-        staged = conn.sql(stage_sql, params=params).to_arrow_table()
-        conn.unregister("lines")
-        staged = _mark_duplicates_in_group(staged)
+    sink = _GroupSink(tmp / table, IpCache(opts.reference), source_file)
+    writer = _Background(sink.take)
+    try:
+        for lines in _groups(_prefetch(read_lines(path, stats, opts.max_line_bytes))):
+            conn.register("lines", lines)
+            staged = conn.sql(stage_sql, params=params).to_arrow_table()
+            conn.unregister("lines")
+            writer.put(staged)
+    finally:
+        writer.finish()
+    return sink.days or DayFiles(tmp / table, []), sink.rejected
+
+
+class _GroupSink:
+    """What becomes of a staged group: duplicates and rejects set aside, enrichment added, rows
+    written to their day files. Runs in a writer thread, beside DuckDB staging the next group."""
+
+    def __init__(self, folder: Path, ips: IpCache, source_file: str) -> None:
+        self.folder = folder
+        self.ips = ips
+        self.source_file = source_file
+        self.days: DayFiles | None = None
+        self.rejected: list[pa.Table] = []
+
+    def take(self, staged: pa.Table) -> None:
+        staged = _mark_duplicates_in_group(_in_line_order(staged))
         reasons = staged.column("reject_reason")
         if reasons.null_count < staged.num_rows:
-            rejected.append(staged.select(["source_line", "reject_reason", "raw_line"]).filter(pc.is_valid(reasons)))
+            self.rejected.append(
+                staged.select(["source_line", "reject_reason", "raw_line"]).filter(pc.is_valid(reasons)))
             staged = staged.filter(pc.is_null(reasons))
-        info = ips.columns(staged.column("src_ip"))
-        if days is None:
-            days = DayFiles(tmp / table, _lake_columns(staged.column_names, info.column_names))
+        info = self.ips.columns(staged.column("src_ip"))
+        if self.days is None:
+            self.days = DayFiles(self.folder, _lake_columns(staged.column_names, info.column_names))
         rows = staged
         for name in info.column_names[1:]:
             rows = rows.append_column(name, info.column(name))
-        rows = rows.append_column("source_file", pa.array([source_file] * rows.num_rows, pa.string()))
-        days.add(rows)
-    return days or DayFiles(tmp / table, []), rejected
+        rows = rows.append_column("source_file", pa.array([self.source_file] * rows.num_rows, pa.string()))
+        self.days.add(rows)
+
+
+class _Background:
+    """`work(item)` for each item put, in order, in one thread that overlaps the caller's work."""
+
+    def __init__(self, work: Callable[[pa.Table], None], depth: int = 2) -> None:
+        self._box: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[pa.Table], None]) -> None:
+        while (item := self._box.get()) is not _DONE:
+            if self._error is None:
+                try:
+                    work(item)
+                except BaseException as exc:  # handed to the caller at its next put or at finish
+                    self._error = exc
+
+    def put(self, item: pa.Table) -> None:
+        if self._error is not None:
+            raise self._error
+        self._box.put(item)
+
+    def finish(self) -> None:
+        self._box.put(_DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+_DONE = object()
+
+
+def _in_line_order(staged: pa.Table) -> pa.Table:
+    """The group's rows back in line order.
+
+    DuckDB's parallel scan returns a group as runs of consecutive lines, in the order its
+    threads finished them; cutting the batches at the runs' edges and putting the runs back
+    in order moves no data. A sort is the fallback.
+    """
+    runs = []
+    for batch in staged.to_batches():
+        lines = batch.column(0).to_numpy()
+        edges = [0, *(np.flatnonzero(np.diff(lines) != 1) + 1).tolist(), len(lines)]
+        runs += [batch.slice(start, end - start) for start, end in zip(edges, edges[1:], strict=False) if end > start]
+    runs.sort(key=lambda run: run.column(0)[0].as_py())
+    ordered = pa.Table.from_batches(runs, schema=staged.schema)
+    lines = ordered.column("source_line").to_numpy()
+    if len(lines) > 1 and not np.all(lines[1:] > lines[:-1]):
+        return staged.sort_by("source_line")
+    return ordered
 
 
 def _mark_duplicates_in_group(staged: pa.Table) -> pa.Table:
