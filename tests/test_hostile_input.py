@@ -69,6 +69,11 @@ CASES = [
     ("deep nesting", app_line(event_id="d1", extra=json.loads("[" * 200 + "]" * 200)).encode() + b"\n", {1: None}),
     ("duplicate id", (app_line(event_id="dup") + "\n" + app_line(event_id="dup") + "\n").encode(),
      {1: None, 2: "duplicate"}),
+    ("auth_time out of range", app_line(event_id="a1", auth_time=4.96e16).encode() + b"\n", {1: "bad_time"}),
+    ("search_params not an object", app_line(event_id="s1", search_params="\x9d!(").encode() + b"\n",
+     {1: "wrong_type"}),
+    ("search_params broken object", app_line(event_id="s2", search_params="{abc").encode() + b"\n",
+     {1: "wrong_type"}),
 ]
 
 
@@ -128,6 +133,15 @@ def test_proconnect_epoch_seconds_milliseconds_and_microseconds(ingest_options, 
     assert result.rows_written == 1
     [(event_time, _)] = lake_rows(ingest_options.lake, "auth_events")
     assert str(event_time) == expected
+
+
+def test_a_proconnect_source_that_is_not_json_is_quarantined(ingest_options, tmp_path):
+    path = tmp_path / "proconnect-2025-07-05.jsonl"
+    path.write_text(json.dumps({"level": "info", "time": 1751702400123, "event": "FC_VERIFIED", "source": "{abc"})
+                    + "\n")
+    [result] = ingest_files([path], ingest_options)
+    assert (result.rows_written, result.rows_quarantined) == (0, 1)
+    assert quarantine(ingest_options.lake)[1] == "wrong_type: source"
 
 
 def test_the_same_event_in_two_files_is_kept_once(ingest_options, tmp_path):

@@ -242,3 +242,49 @@ def test_schema_files_match_what_ingest_writes(ingest_options):
     empty = connect(ingest_options.lake.parent / "empty-lake")
     for table in ("auth_events", "app_events", "quarantine"):
         assert from_lake.sql(f"describe {table}").fetchall() == empty.sql(f"describe {table}").fetchall()
+
+
+def _many_groups(monkeypatch) -> None:
+    """Tiny read chunks and groups, so a small file crosses many groups like a big one does."""
+    import transforms.ingest as ingest_module
+    import transforms.reader as reader_module
+
+    monkeypatch.setattr(reader_module, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(ingest_module, "GROUP_BYTES", 16384)
+
+
+def _app_lines(count: int, minutes: list[int]) -> list[str]:
+    template = json.loads((FIXTURES / "app-2025-07-05.jsonl").read_text().splitlines()[0])
+    return [json.dumps({**template, "event_id": f"ev-{i:05d}", "ts": f"2025-07-05T10:{m // 60:02d}:{m % 60:02d}Z"})
+            for i, m in zip(range(count), minutes, strict=True)]
+
+
+def test_a_big_file_out_of_time_order_is_written_sorted_with_cross_group_duplicates_quarantined(
+        ingest_options, tmp_path, monkeypatch):
+    _many_groups(monkeypatch)
+    lines = _app_lines(400, [(400 - i) % 3600 for i in range(400)])  # newest first: every group overlaps
+    lines.insert(350, lines[3])  # the same event again, many groups later
+    path = tmp_path / "app-2025-07-05.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    [result] = ingest_files([path], ingest_options)
+    assert (result.lines_read, result.rows_written, result.rows_quarantined) == (401, 400, 1)
+    conn = duckdb.connect()
+    [file] = (ingest_options.lake / "app_events").glob("*/*.parquet")
+    times = [r[0] for r in conn.sql(f"select event_time from read_parquet('{file}')").fetchall()]
+    assert times == sorted(times) and len(times) == 400
+    assert conn.sql(f"select source_line, reason from read_parquet('{ingest_options.lake}/quarantine/*.parquet')"
+                    ).fetchall() == [(351, "duplicate: same event as line 4")]
+
+
+def test_many_groups_give_the_same_lake_content_as_one(ingest_options, tmp_path, monkeypatch):
+    lines = _app_lines(300, list(range(300)))
+    lines.insert(10, lines[9])  # a duplicate inside one group
+    path = tmp_path / "app-2025-07-05.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    ingest_files([path], ingest_options)
+    one_group = _rows(ingest_options.lake, "app_events")
+    _many_groups(monkeypatch)
+    ingest_options.lake = tmp_path / "lake-many"
+    ingest_files([path], ingest_options)
+    assert _rows(ingest_options.lake, "app_events") == one_group
+    assert len(one_group) == 300

@@ -79,7 +79,9 @@ class _DayFile:
         if self.last_time is not None and times[0] < self.last_time:
             self.ordered = False  # this group starts before the previous one ended
         self.last_time = int(times[-1]) if self.last_time is None else max(self.last_time, int(times[-1]))
-        rows = lake_typed(rows)
+        # One chunk per column: the writer cuts pages where chunks end, and DuckDB's chunking
+        # varies from run to run; the same rows must give the same bytes.
+        rows = lake_typed(rows).combine_chunks()
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = pq.ParquetWriter(self.path, rows.schema, **write_options(rows.schema))
@@ -123,19 +125,36 @@ class DayFiles:
 
 
 def rewrite(conn: duckdb.DuckDBPyConnection, path: Path, query: str, params: dict | None = None,
-            batch_rows: int = 131_072) -> int:
-    """Replace `path` by what `query` (reading `$file`) returns, streaming; the row count."""
+            group_rows: int = 131_072) -> int:
+    """Replace `path` by what `query` (reading `$file`) returns, streaming; the row count.
+
+    Rows are written in row groups of exactly `group_rows` (the last one excepted), whatever
+    batches DuckDB hands back, so that the same rows give the same bytes.
+    """
     target = path.with_name(path.name + ".rewrite")
-    reader = conn.sql(query, params={"file": str(path), **(params or {})}).to_arrow_reader(batch_rows)
+    reader = conn.sql(query, params={"file": str(path), **(params or {})}).to_arrow_reader(group_rows)
     writer = None
+    pending: list[pa.RecordBatch] = []
     rows = 0
+
+    def flush(table: pa.Table) -> None:
+        nonlocal writer
+        table = lake_typed(table).combine_chunks()
+        if writer is None:
+            writer = pq.ParquetWriter(target, table.schema, **write_options(table.schema))
+        writer.write_table(table)
+
     try:
         for batch in reader:
-            table = lake_typed(pa.Table.from_batches([batch]))
-            if writer is None:
-                writer = pq.ParquetWriter(target, table.schema, **write_options(table.schema))
-            writer.write_table(table)
-            rows += table.num_rows
+            pending.append(batch)
+            buffered = pa.Table.from_batches(pending)
+            while buffered.num_rows >= group_rows:
+                flush(buffered.slice(0, group_rows))
+                buffered = buffered.slice(group_rows)
+            pending = buffered.to_batches()
+            rows += batch.num_rows
+        if pending and sum(b.num_rows for b in pending):
+            flush(pa.Table.from_batches(pending))
     finally:
         if writer is not None:
             writer.close()

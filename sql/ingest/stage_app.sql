@@ -39,7 +39,7 @@ typed as (
         case when j.target_roles like '[%' then try(from_json(j.target_roles, '["VARCHAR"]')) end as target_roles,
         coalesce(
             try_cast(j.auth_time as timestamptz)::timestamp,
-            to_timestamp(try_cast(j.auth_time as double))::timestamp
+            try(to_timestamp(try_cast(j.auth_time as double))::timestamp)
         ) as auth_time
     from parsed
 ),

@@ -31,9 +31,9 @@ typed as (
         -- pino writes epoch milliseconds; tolerate seconds and microseconds by magnitude
         case
             when time_number is null then null
-            when abs(time_number) < 1e11 then make_timestamp((time_number * 1e6)::bigint)
-            when abs(time_number) < 1e14 then make_timestamp((time_number * 1e3)::bigint)
-            else make_timestamp(time_number::bigint)
+            when abs(time_number) < 1e11 then try(make_timestamp((time_number * 1e6)::bigint))
+            when abs(time_number) < 1e14 then try(make_timestamp((time_number * 1e3)::bigint))
+            else try(make_timestamp(time_number::bigint))
         end as event_time,
         coalesce(try_cast(j.levelNumber as integer),
                  case j.level when 'trace' then 10 when 'debug' then 20 when 'info' then 30
