@@ -64,11 +64,22 @@ def _read_events(conn: duckdb.DuckDBPyConnection, day: date, scopes: dict[str, l
     and incident: the report's cost grew with incidents × events.
     """
     sessions = sorted({s["session_id"] for scope in scopes.values() for s in scope})
-    params = {"day": day, "sessions": sessions, "accounts": sorted(set(accounts)), "history_days": HISTORY_DAYS}
+    params = {"day": day, "history_days": HISTORY_DAYS}
+    lists = {"$session_list": _literal_list(sessions), "$account_list": _literal_list(sorted(set(accounts)))}
     for statement in read_sql("report/_incident_events.sql").split(";\n"):
         code = re.sub(r"--[^\n]*", "", statement)
         if code.strip():
-            conn.execute(code, {k: v for k, v in params.items() if f"${k}" in code})
+            used = {k: v for k, v in params.items() if f"${k}" in code}
+            for name, literal in lists.items():  # after: a listed id is no parameter
+                code = code.replace(name, literal)
+            conn.execute(code, used)
+
+
+def _literal_list(values: list[str]) -> str:
+    """`('a', 'b')` for an IN test read with the rows (a parameter list is joined after); `(null)` when empty."""
+    if not values:
+        return "(null)"
+    return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
 
 
 def _incident(conn: duckdb.DuckDBPyConnection, inc: dict, day: date, rules: dict, lang: str,
