@@ -404,7 +404,8 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
 def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the simulated day"),
           history_days: int = typer.Option(28, "--history-days", help="Days of profiles before it"),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object"),
-          keep: Path = typer.Option(None, "--keep", help="Keep the world, lake and reports in this folder")) -> None:
+          keep: Path = typer.Option(None, "--keep", help="Keep the world, lake and reports in this folder "
+                                    "(a later run with the same folder and --events reuses its world)")) -> None:
     """Time a simulated day of N events through the nightly stages, against DuckDB's read_json + COPY."""
     from transforms import bench as run_bench
     from transforms.settings import Settings
