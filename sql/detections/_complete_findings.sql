@@ -19,7 +19,10 @@ exposed as (
               'src_ip': a.src_ip, 'source_file': a.source_file, 'source_line': a.source_line}
              order by a.event_time, a.source_line)[1:20] as sample
     from exposure_keys k
-    join day_activity a  -- app_activity of $event_date (transforms/detect/dayset.py)
+    -- app_activity of $event_date (transforms/detect/dayset.py), only the findings' sessions:
+    -- runner.write_findings writes them in as a literal list for $session_list, tested as the
+    -- day's rows are read (the join alone read every row's columns first)
+    join (select * from day_activity where session_id in $session_list) a
         on a.session_id = k.session_id
         and (len(k.exposure_nets) = 0 or list_contains(k.exposure_nets, a.net))
     where a.is_read or a.event_category in ('search', 'export', 'admin')

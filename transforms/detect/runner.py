@@ -184,7 +184,12 @@ def run_rules(conn: duckdb.DuckDBPyConnection, day: date, rules: list[Rule],
 def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
     """Complete `rule_rows` (uid, exposure, evidence) and publish the day's file in one rename."""
     dayset.activity(conn, day)
-    conn.execute(read_sql("detections/_complete_findings.sql"), {"event_date": day})
+    sessions = [row[0] for row in conn.execute(
+        "select distinct s from (select unnest(session_ids) as s from rule_rows) where s is not null order by s"
+    ).fetchall()]
+    session_list = "(" + ", ".join("'" + s.replace("'", "''") + "'" for s in sessions) + ")" if sessions else "(null)"
+    conn.execute(read_sql("detections/_complete_findings.sql").replace("$session_list", session_list),
+                 {"event_date": day})
     dayset.drop(conn)  # the rules are done with the day's working set
     tmp = new_tmp_dir(lake)
     try:
