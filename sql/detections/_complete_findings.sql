@@ -46,10 +46,12 @@ select
     coalesce(e.beneficiaries_exposed, 0) as beneficiaries_exposed,
     r.metrics,
     coalesce(r.evidence, to_json({'events': coalesce(e.sample, [])})) as evidence,
-    r.session_ids,
-    r.ips,
-    r.browsing_session_ids,
-    r.related_user_ids,
+    -- sorted: rules build these with list(distinct ...), whose order DuckDB does not fix, and
+    -- a re-run of a day must give the same findings file byte for byte
+    list_sort(r.session_ids) as session_ids,
+    list_sort(r.ips) as ips,
+    list_sort(r.browsing_session_ids) as browsing_session_ids,
+    list_sort(r.related_user_ids) as related_user_ids,
     r.exposure_nets,
     null::varchar as incident_uid
 from rows r
