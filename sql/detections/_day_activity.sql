@@ -18,21 +18,9 @@ select utc_hour, paris_time(utc_hour) - utc_hour as utc_offset, is_off_hours(utc
 from (select distinct date_trunc('hour', event_time) as utc_hour from app_events where event_date = $event_date);
 
 create or replace temp view day_activity as
-select
-    e.*,
-    net_key(e.src_asn, e.src_prefix, e.src_ip) as net,
-    coalesce(list_contains(e.user_roles, 'SERVICE'), false) as is_service,
-    e.event_category = 'record_read' and e.outcome = 'success' as is_read,
-    case
-        when e.outcome <> 'success' then 0
-        when e.event_category = 'record_read' then 1
-        when e.event_category = 'search' then coalesce(e.beneficiary_count, 0)
-        when e.event_category = 'export' then coalesce(e.rows_exported, 0)
-        else 0
-    end as records_touched,
-    e.event_type = 'STRUCTURE_BENEFICIARY_LIST' and e.outcome = 'success' as is_structure_list
-from app_events e
-where e.event_date = $event_date;
+select *
+from app_actions
+where event_date = $event_date;
 
 create or replace temp view day_activity_hours as
 select a.*, a.event_time + h.utc_offset as local_time, h.off_hours

@@ -1,12 +1,10 @@
--- app_events with the derived columns rules need: local time, off-hours, UA family, network key,
--- and how many beneficiary records each action exposed (a read is one, a list is its row count).
-create or replace view app_activity as
+-- app_actions: app_events with what each action is (a read, a list, how many beneficiary
+-- records it exposed: a read is one, a list is its row count), the network key and the
+-- service-account flag. The day's working set of the rules (sql/detections/_day_activity.sql)
+-- reads it for one day; app_activity adds the per-row local time and user-agent family.
+create or replace view app_actions as
 select
     e.*,
-    paris_time(e.event_time) as local_time,
-    is_off_hours(e.event_time) as off_hours,
-    ua_family(e.user_agent) as ua_family,
-    ua_key(e.user_agent) as ua_key,
     net_key(e.src_asn, e.src_prefix, e.src_ip) as net,
     coalesce(list_contains(e.user_roles, 'SERVICE'), false) as is_service,
     e.event_category = 'record_read' and e.outcome = 'success' as is_read,
@@ -19,3 +17,14 @@ select
     end as records_touched,
     e.event_type = 'STRUCTURE_BENEFICIARY_LIST' and e.outcome = 'success' as is_structure_list
 from app_events e;
+
+-- app_events with the derived columns rules and analysts use: local time, off-hours, UA
+-- family and key, network key, and the records each action exposed.
+create or replace view app_activity as
+select
+    a.*,
+    paris_time(a.event_time) as local_time,
+    is_off_hours(a.event_time) as off_hours,
+    ua_family(a.user_agent) as ua_family,
+    ua_key(a.user_agent) as ua_key
+from app_actions a;
