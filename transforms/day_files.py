@@ -7,8 +7,8 @@ from DuckDB as Arrow anyway, so each row is written once, straight to its final 
 Why no sort of the whole file in the common case: logs are appended in time order, so each
 group of rows is put in order and written as it arrives, and only the groups' boundaries
 are checked. A day whose groups overlap in time (a merged or replayed log) is re-sorted once
-at the end, by DuckDB, whose sort spills to disk: memory stays bounded by one group of rows
-whatever the file's size.
+at the end (`rewrite` with `ORDER`), by DuckDB, whose sort spills to disk: memory stays
+bounded by one group of rows whatever the file's size.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _time_order(rows: pa.Table) -> tuple[pa.Table, np.ndarray]:
     return rows, times
 
 
-class _DayFile:
+class DayFile:
     """One day's Parquet file of one input file, and whether its rows are in time order."""
 
     def __init__(self, path: Path) -> None:
@@ -72,7 +72,6 @@ class _DayFile:
         self.writer: pq.ParquetWriter | None = None
         self.last_time: int | None = None
         self.ordered = True
-        self.rows = 0
 
     def write(self, rows: pa.Table) -> None:
         rows, times = _time_order(rows)
@@ -86,7 +85,6 @@ class _DayFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = pq.ParquetWriter(self.path, rows.schema, **write_options(rows.schema))
         self.writer.write_table(rows)
-        self.rows += rows.num_rows
 
     def close(self) -> None:
         if self.writer is not None:
@@ -100,7 +98,7 @@ class DayFiles:
     def __init__(self, folder: Path, columns: list[str]) -> None:
         self.folder = folder
         self.columns = columns
-        self.days: dict[str, _DayFile] = {}
+        self.days: dict[str, DayFile] = {}
 
     def add(self, rows: pa.Table) -> None:
         """Append good rows (lake columns plus `event_date`) to their days' files."""
@@ -112,16 +110,14 @@ class DayFiles:
             part = rows if len(days) == 1 else rows.filter(pc.equal(dates, pa.scalar(day, dates.type)))
             key = day.isoformat()
             if key not in self.days:
-                self.days[key] = _DayFile(self.folder / f"{key}.parquet")
+                self.days[key] = DayFile(self.folder / f"{key}.parquet")
             self.days[key].write(part.select(self.columns))
 
-    def close(self, conn: duckdb.DuckDBPyConnection) -> dict[str, Path]:
-        """Finish every file, sort the days that arrived out of order; {day: file}."""
+    def close(self) -> dict[str, DayFile]:
+        """Finish every file; {day: file}, in day order (a file out of time order says so)."""
         for day_file in self.days.values():
             day_file.close()
-            if not day_file.ordered:
-                rewrite(conn, day_file.path, f"select * from read_parquet($file) order by {ORDER}")
-        return {day: self.days[day].path for day in sorted(self.days)}
+        return {day: self.days[day] for day in sorted(self.days)}
 
 
 def rewrite(conn: duckdb.DuckDBPyConnection, path: Path, query: str, params: dict | None = None,

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms import manifest
-from transforms.day_files import DayFiles, rewrite
+from transforms.day_files import ORDER, DayFiles, rewrite
 from transforms.enrich import IpCache, Reference
 from transforms.lake import (
     QUARANTINE_DIR,
@@ -233,7 +233,7 @@ class _GroupSink:
         rows = staged
         for name in info.column_names[1:]:
             rows = rows.append_column(name, info.column(name))
-        rows = rows.append_column("source_file", pa.array([self.source_file] * rows.num_rows, pa.string()))
+        rows = rows.append_column("source_file", pa.repeat(pa.scalar(self.source_file, pa.string()), rows.num_rows))
         self.days.add(rows)
 
 
@@ -296,12 +296,10 @@ def _mark_duplicates_in_group(staged: pa.Table) -> pa.Table:
     are caught before anything is written; the few that span groups or files are found
     after writing, which costs a rewrite of that day file (`_write_outputs`).
     """
-    good = staged.filter(pc.is_null(staged.column("reject_reason"))) if staged.column(
-        "reject_reason").null_count < staged.num_rows else staged
-    uids = good.column("event_uid")
-    if len(pc.unique(uids)) == good.num_rows:
+    events = staged.select(["event_uid", "source_line"]).filter(pc.is_null(staged.column("reject_reason")))
+    if len(pc.unique(events.column("event_uid"))) == events.num_rows:
         return staged
-    firsts = good.group_by("event_uid").aggregate([("source_line", "min"), ("source_line", "count")])
+    firsts = events.group_by("event_uid").aggregate([("source_line", "min"), ("source_line", "count")])
     firsts = firsts.filter(pc.greater(firsts.column("source_line_count"), 1))
     where = pc.index_in(staged.column("event_uid"), value_set=firsts.column("event_uid"))
     first_line = firsts.column("source_line_min").take(where)
@@ -331,22 +329,28 @@ def _load_existing_events(conn: duckdb.DuckDBPyConnection, table: str, file_id: 
 def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, source_file: str,
                    tmp: Path, opts: IngestOptions, day_files: DayFiles,
                    rejected: list[pa.Table]) -> tuple[list[tuple[Path, Path]], dict[str, Path]]:
-    """Close the day files, quarantine duplicates (dropping them from the days), write the quarantine."""
-    files = day_files.close(conn)
+    """Close the day files, quarantine duplicates, rewrite only the days that had duplicates or
+    arrived out of time order (once, whichever the reasons), write the quarantine."""
+    days = day_files.close()
+    files = {day: day_file.path for day, day_file in days.items()}
     _load_existing_events(conn, table, file_id, opts.lake, list(files))
     if files:
-        conn.execute("create temp table file_events as select event_uid, source_line from read_parquet($files)",
-                     {"files": [str(f) for f in files.values()]})
+        conn.execute("create temp table file_events as select event_uid, source_line, filename as day_file "
+                     "from read_parquet($files, filename = true)", {"files": [str(f) for f in files.values()]})
     else:
-        conn.execute("create temp table file_events (event_uid varchar, source_line bigint)")
+        conn.execute("create temp table file_events (event_uid varchar, source_line bigint, day_file varchar)")
     conn.execute(read_sql("ingest/duplicates.sql"))
-    duplicates = conn.sql("from duplicates order by source_line").to_arrow_table()
+    duplicates = conn.sql("select source_line, reject_reason from duplicates order by source_line").to_arrow_table()
     if duplicates.num_rows:
         rejected.append(duplicates.append_column("raw_line", pa.nulls(duplicates.num_rows, pa.string())))
-        for day, path in list(files.items()):
-            kept = rewrite(conn, path, "select * from read_parquet($file) where source_line not in "
-                           "(select source_line from duplicates)")
-            if kept == 0:
+    with_duplicates = {row[0] for row in conn.execute("select distinct day_file from duplicates").fetchall()}
+    for day, day_file in days.items():
+        drop = str(day_file.path) in with_duplicates
+        if drop or not day_file.ordered:
+            query = "select * from read_parquet($file)"
+            query += " where source_line not in (select source_line from duplicates)" if drop else ""
+            query += f" order by {ORDER}" if not day_file.ordered else ""
+            if rewrite(conn, day_file.path, query) == 0:
                 del files[day]
     moves = [(path, partition_dir(opts.lake, table, day) / f"{file_id}.parquet") for day, path in files.items()]
     quarantined = pa.concat_tables(rejected) if rejected else pa.table(

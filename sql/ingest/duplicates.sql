@@ -1,6 +1,6 @@
 -- Lines of this file whose event the lake already has: from another file (the first
 -- delivery wins) or from an earlier line of this file (the first line wins).
--- Needs `file_events` (event_uid, source_line of the file's good rows) and `existing_events`
+-- Needs `file_events` (event_uid, source_line, day_file of the file's good rows) and `existing_events`
 -- (event_uid, source_file, source_line of other files' rows for the same days).
 -- Kept as the temp table `duplicates`, which the day files are then filtered with.
 create or replace temp table duplicates as
@@ -18,6 +18,7 @@ elsewhere as (
 )
 select
     f.source_line,
+    f.day_file,
     coalesce(
         'duplicate: same event as ' || o.first_place,
         'duplicate: same event as line ' || d.first_line
