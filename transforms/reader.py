@@ -90,7 +90,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _batch(buf: bytes, ends: np.ndarray, first_line: int, max_line_bytes: int) -> pa.RecordBatch:
+def _batch(buf: bytes | memoryview, ends: np.ndarray, first_line: int, max_line_bytes: int) -> pa.RecordBatch:
     """Lines buf[start:end] (ends are exclusive, newline included) as one Arrow batch."""
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
     offsets[0] = 0
@@ -104,7 +104,7 @@ def _batch(buf: bytes, ends: np.ndarray, first_line: int, max_line_bytes: int) -
     except pa.ArrowInvalid:
         values: list[str | None] = []
         for i in range(len(ends)):
-            raw = buf[offsets[i] : offsets[i + 1]]
+            raw = bytes(buf[offsets[i] : offsets[i + 1]])
             try:
                 values.append(raw.decode("utf-8"))
             except UnicodeDecodeError as exc:
@@ -134,16 +134,23 @@ def read_lines(path: Path, stats: ReadStats, max_line_bytes: int = 1 << 20) -> I
             if chunk.startswith(UTF8_BOM):
                 chunk = chunk[len(UTF8_BOM) :]
             first = False
-        buf = rest + chunk if rest else chunk
-        newlines = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
+        newlines = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
         if len(newlines) == 0:
-            rest = buf
+            rest += chunk
             continue
-        ends = newlines + 1
-        cut = int(ends[-1])
-        yield _batch(buf, ends, next_line, max_line_bytes)
-        next_line += len(ends)
-        rest = buf[cut:]
+        start = 0
+        if rest:  # the line cut by the previous chunk's end, joined alone: the chunk itself is not copied
+            start = int(newlines[0]) + 1
+            yield _batch(rest + chunk[:start], np.array([len(rest) + start], dtype=np.int64), next_line,
+                         max_line_bytes)
+            next_line += 1
+            newlines = newlines[1:]
+        if len(newlines):
+            ends = newlines + 1
+            yield _batch(memoryview(chunk)[start:], ends - start, next_line, max_line_bytes)
+            next_line += len(ends)
+            start = int(ends[-1])
+        rest = chunk[start:]
     if rest:
         yield _batch(rest, np.array([len(rest)], dtype=np.int64), next_line, max_line_bytes)
         next_line += 1
