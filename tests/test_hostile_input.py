@@ -62,6 +62,10 @@ CASES = [
     ("odd offset -03:30", app_line(event_id="t3", ts="2025-07-04T22:43:44-03:30").encode() + b"\n", {1: None}),
     ("far future", app_line(event_id="t4", ts="2099-01-01T00:00:00Z").encode() + b"\n", {1: "clock_skew"}),
     ("far past", app_line(event_id="t5", ts="1970-01-01T00:00:00Z").encode() + b"\n", {1: "clock_skew"}),
+    ("skew window edges", "\n".join([  # the file is dated 2025-07-05 and 2 days of skew are allowed
+        app_line(event_id="e1", ts="2025-07-02T23:59:59.999999Z"), app_line(event_id="e2", ts="2025-07-03T00:00:00Z"),
+        app_line(event_id="e3", ts="2025-07-07T23:59:59.999999Z"), app_line(event_id="e4", ts="2025-07-08T00:00:00Z"),
+    ]).encode() + b"\n", {1: "clock_skew", 2: None, 3: None, 4: "clock_skew"}),
     ("string status", app_line(event_id="w1", http_status="OK").encode() + b"\n", {1: "wrong_type"}),
     ("object roles", app_line(event_id="w2", actor_roles={"a": 1}).encode() + b"\n", {1: "wrong_type"}),
     ("list as bool", app_line(event_id="w3", in_portfolio=[True]).encode() + b"\n", {1: "wrong_type"}),

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -169,6 +169,16 @@ def file_day(name: str) -> date | None:
         return None
 
 
+def plausible_times(day: date | None, skew_days: int, now: datetime) -> dict[str, datetime]:
+    """The event times a file may hold: within `skew_days` of the day it is named after, or,
+    for an undated file, up to a day after `now` (later is a clock in the future)."""
+    if day is None:
+        return {"not_before": datetime(1, 1, 1), "not_after": now + timedelta(days=1)}
+    midnight = datetime.combine(day, datetime.min.time())
+    return {"not_before": midnight - timedelta(days=skew_days),
+            "not_after": midnight + timedelta(days=skew_days + 1) - timedelta(microseconds=1)}
+
+
 def _lake_columns(staged: list[str], info: list[str]) -> list[str]:
     """The lake's column order: the event, then the address and its enrichment, then where
     the row came from (`event_date` lives in the folder name)."""
@@ -190,12 +200,9 @@ def _stream(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: Ingest
                  {"ipad": ipad, "opad": opad})
     conn.execute(read_sql("ingest/macros.sql"))
     stage_sql = read_sql(f"ingest/stage_{kind}.sql")
-    params = {
-        "known": KNOWN_FIELDS[kind],
-        "file_day": file_day(path.name),
-        "skew_days": opts.max_clock_skew_days,
-        "now": datetime.now(UTC).replace(tzinfo=None),
-    }
+    day = file_day(path.name)
+    params = {"known": KNOWN_FIELDS[kind], "file_day": day,
+              **plausible_times(day, opts.max_clock_skew_days, datetime.now(UTC).replace(tzinfo=None))}
     sink = _GroupSink(tmp / table, IpCache(opts.reference), source_file)
     writer = _Background(sink.take)
     try:

@@ -11,15 +11,16 @@ create or replace temp macro email_pseudonym(ipad, opad, email) as
         pseudonym(ipad, opad, lower(trim(email))) || '@' || lower(split_part(trim(email), '@', -1))
     end;
 
--- Why an event is quarantined for its time: too far from the day its file is named after,
--- or, in an undated file, in the future. NULL when its time is plausible.
-create or replace temp macro clock_skew_reason(event_time, file_day, skew_days, now) as
+-- Why an event is quarantined for its time: outside [not_before, not_after], bounds the caller
+-- computes once per file (around the day the file is named after, or up to tomorrow for an
+-- undated file) so that each row costs two comparisons. NULL when its time is plausible.
+create or replace temp macro clock_skew_reason(event_time, file_day, not_before, not_after) as
     case
-        when file_day is not null
-            and (event_time < file_day::timestamp - to_days(skew_days)
-                 or event_time >= file_day::timestamp + to_days(skew_days + 1))
-            then 'clock_skew: event at ' || strftime(event_time, '%Y-%m-%dT%H:%M:%SZ')
-                 || ' in a file dated ' || file_day::varchar
-        when file_day is null and event_time > now::timestamp + interval 1 day
-            then 'clock_skew: event in the future at ' || strftime(event_time, '%Y-%m-%dT%H:%M:%SZ')
+        when event_time < not_before or event_time > not_after then
+            case
+                when file_day is not null
+                    then 'clock_skew: event at ' || strftime(event_time, '%Y-%m-%dT%H:%M:%SZ')
+                         || ' in a file dated ' || file_day::varchar
+                else 'clock_skew: event in the future at ' || strftime(event_time, '%Y-%m-%dT%H:%M:%SZ')
+            end
     end;

@@ -1,6 +1,7 @@
 -- Parse, validate, normalise and pseudonymise one batch of partner-app audit lines.
 -- Input: `lines` (source_line, line without its line end, read_error), `_key` (ipad, opad: the HMAC pads).
--- Parameters: $known (field names of the spec), $file_day (DATE or NULL), $skew_days, $now.
+-- Parameters: $known (field names of the spec), $file_day (DATE or NULL), $not_before and
+-- $not_after (the plausible event times, `clock_skew_reason`).
 -- Output: one row per input line; `reject_reason` is NULL for a good row.
 with parsed as (
     select
@@ -76,7 +77,7 @@ checked as (
             when j.search_params is not null and (not starts_with(j.search_params, '{')
                 or not json_valid(j.search_params))
                 then 'wrong_type: search_params'
-            else clock_skew_reason(event_time, $file_day, $skew_days, $now)
+            else clock_skew_reason(event_time, $file_day, $not_before, $not_after)
         end as reject_reason
     from typed
 )

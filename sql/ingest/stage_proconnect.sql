@@ -1,7 +1,8 @@
 -- Parse, validate, normalise and pseudonymise one batch of ProConnect tracked-event lines
 -- (current pino format and the legacy variant with category/logId/source/accountId).
 -- Input: `lines` (source_line, line without its line end, read_error), `_key` (ipad, opad).
--- Parameters: $known (field names of the spec), $file_day (DATE or NULL), $skew_days, $now.
+-- Parameters: $known (field names of the spec), $file_day (DATE or NULL), $not_before and
+-- $not_after (the plausible event times, `clock_skew_reason`).
 with parsed as (
     select
         source_line,
@@ -74,7 +75,7 @@ checked as (
                 then 'wrong_type: source'
             when j.reusesActiveSession is not null and reuses_active_session is null
                 then 'wrong_type: reusesActiveSession'
-            else clock_skew_reason(event_time, $file_day, $skew_days, $now)
+            else clock_skew_reason(event_time, $file_day, $not_before, $not_after)
         end as reject_reason
     from typed
 )
