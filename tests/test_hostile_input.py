@@ -194,3 +194,12 @@ def test_any_input_gives_rows_or_quarantine_never_a_crash(ingest_options, tmp_pa
     result = ingest_file(path, "app", ingest_options)
     assert result.lines_read == result.rows_written + result.rows_quarantined
     assert result.lines_read == text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+
+
+def test_an_undated_file_quarantines_only_events_from_the_future(ingest_options, tmp_path):
+    path = tmp_path / "audit.jsonl"
+    path.write_text(app_line(event_id="old", ts="2019-03-01T08:00:00Z") + "\n"
+                    + app_line(event_id="next-year", ts="2099-01-01T00:00:00Z") + "\n")
+    [result] = ingest_files([path], ingest_options, source="app")
+    assert (result.rows_written, result.rows_quarantined) == (1, 1)
+    assert quarantine(ingest_options.lake)[2].startswith("clock_skew: event in the future")
