@@ -317,8 +317,19 @@ def _mark_duplicates_in_group(staged: pa.Table) -> pa.Table:
     return staged.set_column(i, "reject_reason", pc.if_else(repeat, reason, staged.column("reject_reason")))
 
 
-def _load_existing_events(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, lake: Path,
-                          days: list[str]) -> None:
+def _parquet_view(conn: duckdb.DuckDBPyConnection, name: str, columns: str, files: list[str],
+                  empty: str) -> None:
+    """`name` as a view of `columns` over Parquet `files` (read as queried, never loaded whole),
+    or an empty table of the `empty` columns when there are no files."""
+    if not files:
+        conn.execute(f"create or replace temp table {name} ({empty})")
+        return
+    quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    conn.execute(f"create or replace temp view {name} as "
+                 f"select {columns} from read_parquet([{quoted}], filename = true)")
+
+
+def _events_elsewhere(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, lake: Path, days: list[str]) -> None:
     """`existing_events`: events other files already put in the lake for the days this file touches.
 
     Why: a producer that re-sends events in another file must not double the counts; the
@@ -326,11 +337,8 @@ def _load_existing_events(conn: duckdb.DuckDBPyConnection, table: str, file_id: 
     """
     others = sorted(str(f) for day in days for f in partition_dir(lake, table, day).glob("*.parquet")
                     if f.name != f"{file_id}.parquet")
-    if others:
-        conn.execute("create temp table existing_events as select event_uid, source_file, source_line "
-                     "from read_parquet($files)", {"files": others})
-    else:
-        conn.execute("create temp table existing_events (event_uid varchar, source_file varchar, source_line bigint)")
+    _parquet_view(conn, "existing_events", "event_uid, source_file, source_line", others,
+                  "event_uid varchar, source_file varchar, source_line bigint")
 
 
 def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, source_file: str,
@@ -340,12 +348,9 @@ def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, so
     arrived out of time order (once, whichever the reasons), write the quarantine."""
     days = day_files.close()
     files = {day: day_file.path for day, day_file in days.items()}
-    _load_existing_events(conn, table, file_id, opts.lake, list(files))
-    if files:
-        conn.execute("create temp table file_events as select event_uid, source_line, filename as day_file "
-                     "from read_parquet($files, filename = true)", {"files": [str(f) for f in files.values()]})
-    else:
-        conn.execute("create temp table file_events (event_uid varchar, source_line bigint, day_file varchar)")
+    _events_elsewhere(conn, table, file_id, opts.lake, list(files))
+    _parquet_view(conn, "file_events", "event_uid, source_line, filename as day_file",
+                  [str(f) for f in files.values()], "event_uid varchar, source_line bigint, day_file varchar")
     conn.execute(read_sql("ingest/duplicates.sql"))
     duplicates = conn.sql("select source_line, reject_reason from duplicates order by source_line").to_arrow_table()
     if duplicates.num_rows:
