@@ -405,7 +405,9 @@ def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the 
           history_days: int = typer.Option(28, "--history-days", help="Days of profiles before it"),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object"),
           keep: Path = typer.Option(None, "--keep", help="Keep the world, lake and reports in this folder "
-                                    "(a later run with the same folder and --events reuses its world)")) -> None:
+                                    "(a later run with the same folder and --events reuses its world)"),
+          shards: int = typer.Option(1, "--shards", min=1, help="Simulate events/K and add K-1 copies of the day "
+                                     "lived by other agents (how a 40M-event day fits in memory)")) -> None:
     """Time a simulated day of N events through the nightly stages, against DuckDB's read_json + COPY."""
     from transforms import bench as run_bench
     from transforms.settings import Settings
@@ -413,7 +415,8 @@ def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the 
     settings = Settings()
     with run_bench.stdout_to_stderr():
         result = run_bench.run(events, history_days, keep, settings.duckdb_memory_limit,
-                               settings.duckdb_threads, progress=lambda m: console.print(f"[dim]{m}[/]"))
+                               settings.duckdb_threads, progress=lambda m: console.print(f"[dim]{m}[/]"),
+                               shards=shards)
     if as_json:
         print(run_bench.dumps(result))
         return

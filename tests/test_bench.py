@@ -7,13 +7,17 @@ with `vigie bench --events 10000000`, see docs/performance.md).
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
 from typer.testing import CliRunner
+from vigie_testing import FIXTURES
 
 from flows.cli import app
+from simulator.shards import APP_KEYS, PROCONNECT_KEYS, shard_copy
 from transforms import bench
+from transforms.ingest import ingest_files
 
 STAGES = ["ingest", "baselines", "detections", "incidents", "report"]
 
@@ -53,3 +57,29 @@ def test_bench_200k(capsys):
     assert result.errors == {}
     assert result.stages[2].detail["findings"] > 0
     assert result.peak_rss_mb < 3000
+
+
+def test_a_shard_is_the_same_day_lived_by_other_agents(tmp_path, ingest_options):
+    out = tmp_path / "inbox"
+    out.mkdir()
+    for name in ("app-2025-07-05.jsonl", "proconnect-2025-07-05.jsonl"):
+        src = out / (name + ".gz")
+        text = (FIXTURES / name).read_text()
+        src.write_bytes(gzip.compress(text.encode()))
+        copy = shard_copy(src, out, 2)
+        assert copy.name == name.replace(".jsonl", ".shard2.jsonl") + ".gz"
+        original, shard = text.splitlines(), gzip.decompress(copy.read_bytes()).decode().splitlines()
+        assert len(shard) == len(original)
+        for before, after in zip(original, shard, strict=True):
+            if before.strip().startswith("{") and before.strip().endswith("}"):
+                a, b = json.loads(before), json.loads(after)
+                assert a.keys() == b.keys()
+                for key in a:
+                    renamed = key in (APP_KEYS + PROCONNECT_KEYS) and isinstance(a[key], str)
+                    assert b[key] == (f"s2.{a[key]}" if renamed else a[key]), key
+    results = ingest_files(sorted(out.iterdir()), ingest_options)
+    by_name = {r.source_file: r for r in results}
+    for name in ("app-2025-07-05", "proconnect-2025-07-05"):
+        first, copy = by_name[f"{name}.jsonl.gz"], by_name[f"{name}.shard2.jsonl.gz"]
+        # the copy's rows are new events: nothing is taken for a duplicate of the first file
+        assert copy.rows_written == first.rows_written and copy.rows_quarantined == first.rows_quarantined

@@ -69,6 +69,7 @@ class BenchResult:
     threads: int
     memory_limit: str
     cpus: int
+    shards: int = 1  # copies of the simulated day lived by other agents (simulator/shards.py)
     stages: list[Stage] = field(default_factory=list)
     nightly_seconds: float = 0.0
     peak_rss_mb: float = 0.0
@@ -223,9 +224,33 @@ def _history(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, history_day
                      f"where random() < {keep}) to '{target}' (format parquet, compression zstd)")
 
 
-def setup(folder: Path, events: int, history_days: int, memory_limit: str, threads: int) -> dict:
-    """World + the day before ingested and profiled + history; returns what the parent needs."""
+def _simulated_world(world: Path, events: int, shards: int) -> int:
+    """Simulate the two days (once: a world already simulated with the same figures is reused,
+    the simulator being deterministic), then write shards 2..K of their logs; the agents."""
+    from simulator.shards import shard_copy
     from simulator.world import simulate
+
+    agents = agents_for(events // shards)
+    marker = world / "bench-world.json"
+    wanted = {"seed": SEED, "agents": agents, "events": events // shards,
+              "first_day": str(BENCH_DAY - timedelta(days=1))}
+    if not marker.exists() or json.loads(marker.read_text()) != wanted:
+        shutil.rmtree(world, ignore_errors=True)
+        simulate(BENCH_DAY - timedelta(days=1), 2, agents, SEED, world, **sim_options(events // shards))
+        marker.write_text(json.dumps(wanted))
+    inbox = world / "inbox"
+    for old in inbox.glob("*.shard*"):
+        old.unlink()
+    originals = sorted(inbox.glob("*.jsonl.gz"))
+    jobs = [(path, inbox, shard) for shard in range(2, shards + 1) for path in originals]
+    if jobs:
+        with multiprocessing.get_context("spawn").Pool(min(len(jobs), os.cpu_count() or 1)) as pool:
+            pool.starmap(shard_copy, jobs)
+    return agents
+
+
+def setup(folder: Path, events: int, history_days: int, memory_limit: str, threads: int, shards: int = 1) -> dict:
+    """World + the day before ingested and profiled + history; returns what the parent needs."""
     from transforms.detect import baselines
     from transforms.enrich import load_reference
     from transforms.ingest import IngestOptions, detect_source, ingest_file
@@ -234,12 +259,12 @@ def setup(folder: Path, events: int, history_days: int, memory_limit: str, threa
 
     started = time.perf_counter()
     world = folder / "world"
-    agents = agents_for(events)
-    simulate(BENCH_DAY - timedelta(days=1), 2, agents, SEED, world, **sim_options(events))
+    agents = _simulated_world(world, events, shards) * shards
     lake = folder / "lake"
+    shutil.rmtree(lake, ignore_errors=True)  # what a setup killed halfway left
     opts = IngestOptions(lake=lake, key=PseudonymKey(KEY), reference=load_reference(world / "reference"),
                          memory_limit=memory_limit, threads=threads)
-    before = sorted((world / "inbox").glob(f"*-{BENCH_DAY - timedelta(days=1)}.jsonl.gz"))
+    before = sorted((world / "inbox").glob(f"*-{BENCH_DAY - timedelta(days=1)}.*jsonl.gz"))
     for path in before:
         ingest_file(path, detect_source(path), opts)
     conn = connect(lake, memory_limit, threads)
@@ -261,10 +286,12 @@ def _setup_child(queue, *args) -> None:  # noqa: ANN001
         queue.put(("error", f"{type(exc).__name__}: {exc}\n{where}"))
 
 
-def run_setup(folder: Path, events: int, history_days: int, memory_limit: str, threads: int) -> dict:
+def run_setup(folder: Path, events: int, history_days: int, memory_limit: str, threads: int,
+              shards: int = 1) -> dict:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_setup_child, args=(queue, folder, events, history_days, memory_limit, threads))
+    proc = ctx.Process(target=_setup_child, args=(queue, folder, events, history_days, memory_limit, threads,
+                                                  shards))
     proc.start()
     status, value = queue.get()
     proc.join()
@@ -274,22 +301,24 @@ def run_setup(folder: Path, events: int, history_days: int, memory_limit: str, t
 
 
 def _setup_once(folder: Path, events: int, history_days: int, memory_limit: str, threads: int,
-                say) -> dict:  # noqa: ANN001
+                say, shards: int = 1) -> dict:  # noqa: ANN001
     """The world and its history, made once per `--keep` folder and reused by later runs.
 
     Why: a 10M-event world takes minutes to simulate; re-timing the stages after a change
     should not. Each run starts from a copy of the setup's lake, so runs are comparable.
     """
     marker = folder / "done.json"
-    wanted = {"events": events, "history_days": history_days}
+    wanted = {"events": events, "history_days": history_days, "shards": shards}
     if marker.exists():
         info = json.loads(marker.read_text())
+        info.setdefault("shards", 1)  # folders set up before shards existed
         if {k: info.get(k) for k in wanted} == wanted:
             say(f"setup: reusing {folder}")
             return info
-        shutil.rmtree(folder)
-    say(f"setup: simulating about {events:,} events and {history_days} days of history")
-    info = {**run_setup(folder, events, history_days, memory_limit, threads), **wanted}
+        marker.unlink()
+        shutil.rmtree(folder / "lake", ignore_errors=True)  # the world keeps its own marker
+    say(f"setup: about {events:,} events in {shards} shard(s) and {history_days} days of history")
+    info = {**run_setup(folder, events, history_days, memory_limit, threads, shards), **wanted}
     marker.write_text(json.dumps(info))
     return info
 
@@ -331,7 +360,7 @@ def _count_lines(files: list[Path]) -> int:
 
 
 def run(events: int, history_days: int = 28, keep: Path | None = None, memory_limit: str = "2GB",
-        threads: int = 0, lang: str = "fr", progress=None) -> BenchResult:  # noqa: ANN001
+        threads: int = 0, lang: str = "fr", progress=None, shards: int = 1) -> BenchResult:  # noqa: ANN001
     """Set up a bench day of about `events` events, time the nightly's stages and the reference."""
     from transforms.detect import baselines, incidents
     from transforms.detect.runner import load_rules, run_rules, write_findings
@@ -348,17 +377,17 @@ def run(events: int, history_days: int = 28, keep: Path | None = None, memory_li
     folder.mkdir(parents=True, exist_ok=True)
     try:
         load_start = _load()
-        info = _setup_once(folder / "setup", events, history_days, memory_limit, threads, say)
+        info = _setup_once(folder / "setup", events, history_days, memory_limit, threads, say, shards)
         world, lake, reports = folder / "setup" / "world", (folder / "lake").resolve(), folder / "reports"
         shutil.rmtree(lake, ignore_errors=True)
         shutil.rmtree(reports, ignore_errors=True)
         shutil.copytree(folder / "setup" / "lake", lake)
-        files = sorted((world / "inbox").glob(f"*-{BENCH_DAY}.jsonl.gz"))
+        files = sorted((world / "inbox").glob(f"*-{BENCH_DAY}.*jsonl.gz"))
         n = _count_lines(files)
         result = BenchResult(events=n, events_target=events, agents=info["agents"], day=str(BENCH_DAY),
                              history_days=history_days,
                              raw_mb=round(sum(p.stat().st_size for p in files) / 1e6, 1), threads=threads,
-                             memory_limit=memory_limit, cpus=os.cpu_count() or 0,
+                             memory_limit=memory_limit, cpus=os.cpu_count() or 0, shards=shards,
                              setup_seconds=info["seconds"], load_start=load_start, folder=str(folder))
         opts = IngestOptions(lake=lake, key=PseudonymKey(KEY), reference=load_reference(world / "reference"),
                              memory_limit=memory_limit, threads=threads)
