@@ -1,40 +1,12 @@
 -- One account's profile for one day: what it read, when, from where, with what.
 -- Written to lake/account_daily/event_date=D/ one day at a time; rules compare a day with the
 -- trailing 28 days of these rows (the account's own history) and with its peers.
--- Reads day_activity(_hours) and day_agents: app_activity of the day and its user agents' families
--- (transforms/detect/dayset.py). The day's events are read in two passes: one groups them by
--- account, session, network, address, device and browser with partial counters (and the local
--- hours as a 24-bit mask), the other by account and beneficiary; the profile is rolled up from
--- those small sets, so no distinct aggregate runs over every event.
-with parts as (
-    select
-        user_id, session_id, net, src_prefix, src_ip, device_id, user_agent,
-        bit_or(1 << hour(local_time)) as hours,
-        any_value(user_sub) filter (where user_sub is not null) as user_sub,
-        any_value(org_siret) as org_siret,
-        any_value(org_type) as org_type,
-        arg_max(user_roles, event_time) as roles,
-        max(event_time) filter (where user_roles is not null) as roles_time,
-        bool_or(is_service) as is_service,
-        count(*) as events,
-        count(*) filter (where is_read) as reads,
-        count(*) filter (where is_read and not coalesce(in_portfolio, true)) as reads_out_of_portfolio,
-        count(*) filter (where is_read and coalesce(contains_nir, false)) as nir_reads,
-        count(*) filter (where is_read and off_hours) as off_hours_reads,
-        sum(records_touched) filter (where event_category = 'search') as list_rows,
-        count(*) filter (where is_structure_list) as structure_lists,
-        sum(records_touched) filter (where event_category = 'export') as export_rows,
-        min(event_time) as first_event,
-        max(event_time) as last_event,
-        count(*) filter (where event_type in ('USER_CREATE', 'USER_INVITE') and outcome = 'success')
-            as accounts_created,
-        count(*) filter (where event_type in ('USER_ROLE_GRANT', 'USER_SCOPE_CHANGE') and outcome = 'success')
-            as role_grants,
-        count(*) filter (where event_category = 'admin' and off_hours) as off_hours_admin
-    from day_activity_hours
-    group by user_id, session_id, net, src_prefix, src_ip, device_id, user_agent
-),
-profiles as (
+-- Reads day_parts, day_activity and day_agents (transforms/detect/dayset.py). The day's events
+-- are read in two passes: day_parts groups them by account, session, network, address, device,
+-- browser and service flag with partial counters (and the local hours as a 24-bit mask; the
+-- rules' day_sessions is rolled up from the same set), the other by account and beneficiary;
+-- the profile is rolled up from those small sets, so no distinct aggregate runs over every event.
+with profiles as (
     select
         p.user_id,
         any_value(p.user_sub) filter (where p.user_sub is not null) as user_sub,
@@ -62,7 +34,7 @@ profiles as (
         sum(p.accounts_created)::bigint as accounts_created,
         sum(p.role_grants)::bigint as role_grants,
         sum(p.off_hours_admin)::bigint as off_hours_admin
-    from parts p
+    from day_parts p
     left join day_agents u on u.user_agent is not distinct from p.user_agent
     group by p.user_id
 ),

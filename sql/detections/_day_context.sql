@@ -29,22 +29,23 @@ from pc_logins_between($event_date::date - 1, $event_date);
 -- One row per app session of the day (its events of the day; service accounts' events left
 -- out, as every rule reading it does): what several rules test first, so that only a few
 -- sessions' events are read again (machine_pacing, new_device_network_bulk,
--- session_multi_network, app_session_without_login).
+-- session_multi_network, app_session_without_login). Rolled up from day_parts (the day's
+-- events grouped once, shared with the baselines), not from the day's events.
 create or replace temp table day_sessions as
 select
     session_id,
     any_value(user_id) as user_id,
     any_value(user_sub) as user_sub,
     any_value(org_siret) as org_siret,
-    min(event_time) as first_seen,
-    max(event_time) as last_seen,
-    count(*) as events,
-    count(*) filter (where is_read) as reads,
-    bool_and(not is_mfa) as password_only,
-    bool_or(event_type in ('SESSION_CREATED', 'LOGIN_CALLBACK_SUCCESS')) as has_login,
-    min(event_time) filter (where event_type in ('LOGOUT', 'SESSION_EXPIRED')) as ended_at,
+    min(first_event) as first_seen,
+    max(last_event) as last_seen,
+    sum(events)::bigint as events,
+    sum(reads)::bigint as reads,
+    bool_and(password_only) as password_only,
+    bool_or(has_login) as has_login,
+    min(ended_at) as ended_at,
     min(net) as min_net,
     max(net) as max_net
-from day_activity
+from day_parts
 where not is_service
 group by session_id;

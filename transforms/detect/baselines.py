@@ -27,6 +27,7 @@ def lake_days(lake: Path, table: str) -> list[date]:
 def write_day(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> None:
     """Compute and publish one day's profiles (an empty file when nobody worked that day)."""
     dayset.activity(conn, day)  # the day's app_activity, reused by the rules that follow
+    dayset.parts(conn, day)  # the day's events grouped once; the rules' day_sessions reuses it
     tmp = new_tmp_dir(lake)
     try:
         staged = tmp / "account_daily.parquet"

@@ -12,6 +12,12 @@ re-evaluated the history macros, which cost more than the rules' own logic. Here
   in memory), with `day_agents` (user agent → ua_family, ua_key) and `day_hours` (UTC hour →
   local offset, off_hours) derived once per distinct value (`day_activity_hours` joins the
   latter for the queries that need local time);
+- `parts()`: `day_parts`, the day's events grouped once by account, session, network,
+  address, device, browser and service flag (a few hundred thousand rows for ten million
+  events): the baselines roll it up per account, `day_sessions` per session, so the day's
+  events are grouped once a night, not once per consumer. It is kept on the connection for
+  its day (baselines and rules run back to back on one connection in `run_day`) and dropped
+  with the rest of the working set;
 - `context()`: `activity()` plus `day_history`, `day_peers` and `day_pc_logins`, temp tables
   of account_history(day), peer_history(day) and pc_logins_between(day - 1, day), and
   `day_sessions` (one row per app session: what rules test before reading a session's events
@@ -39,9 +45,21 @@ def activity(conn: duckdb.DuckDBPyConnection, day: date) -> None:
         conn.execute(statement.replace("$event_date", literal))
 
 
+def parts(conn: duckdb.DuckDBPyConnection, day: date) -> None:
+    """Define `day_parts` for `day` (after `activity()`), unless this connection already has it."""
+    have = conn.execute("select count(*) from duckdb_tables() where temporary and table_name = 'day_parts_day'"
+                        ).fetchone()[0]
+    if have and conn.execute("select any_value(day) from day_parts_day").fetchone()[0] == day:
+        return
+    for statement in _statements("_day_parts"):
+        conn.execute(statement)
+    conn.execute("create or replace temp table day_parts_day as select $d::date as day", {"d": day})
+
+
 def context(conn: duckdb.DuckDBPyConnection, day: date) -> None:
-    """`activity()` plus the day's history, peers and ProConnect logins, for the rules."""
+    """`activity()` and `parts()` plus the day's history, peers and ProConnect logins, for the rules."""
     activity(conn, day)
+    parts(conn, day)
     for statement in _statements("_day_context"):
         code = re.sub(r"--[^\n]*", "", statement)
         conn.execute(code, {"event_date": day} if "$event_date" in code else None)
@@ -51,5 +69,6 @@ def drop(conn: duckdb.DuckDBPyConnection) -> None:
     """Free the working set (the connection lives on for the incidents)."""
     conn.execute("drop view if exists day_activity_hours")
     conn.execute("drop view if exists day_activity")
-    for table in ("day_agents", "day_hours", "day_history", "day_peers", "day_pc_logins", "day_sessions"):
+    for table in ("day_agents", "day_hours", "day_history", "day_peers", "day_pc_logins", "day_sessions",
+                  "day_parts", "day_parts_day"):
         conn.execute(f"drop table if exists {table}")
