@@ -21,8 +21,10 @@ exposed as (
     from exposure_keys k
     -- app_activity of $event_date (transforms/detect/dayset.py), only the findings' sessions:
     -- runner.write_findings writes them in as a literal list for $session_list, tested as the
-    -- day's rows are read (the join alone read every row's columns first)
-    join (select * from day_activity where session_id in $session_list) a
+    -- day's rows are read (the join alone read every row's columns first); coalesce(..., false)
+    -- keeps the same rows and makes DuckDB filter in the scan instead of joining every row with
+    -- the list
+    join (select * from day_activity where coalesce(session_id in $session_list, false)) a
         on a.session_id = k.session_id
         and (len(k.exposure_nets) = 0 or list_contains(k.exposure_nets, a.net))
     where a.is_read or a.event_category in ('search', 'export', 'admin')
