@@ -33,6 +33,6 @@ select
     case when off_hours and new_network then 'high' else 'medium' end as severity,
     [session_id] as session_ids, ips, coalesce(created_ids, []) as related_user_ids,
     to_json({'accounts_created': created, 'role_grants': grants, 'off_hours': off_hours,
-             'new_network': new_network, 'networks': nets, 'history_days': history_days}) as metrics
+             'new_network': new_network, 'networks': list_sort(nets), 'history_days': history_days}) as metrics
 from judged
 where (off_hours and past_off_hours_admin_days = 0) or new_network

@@ -59,7 +59,7 @@ select
     min(prev_time) as first_seen, max(event_time) as last_seen,
     list(distinct src_ip) as ips,
     to_json({'max_kmh': round(max(km / hours)), 'max_km': round(max(km)),
-             'cities': list_distinct(list(src_city) || list(prev_city))}) as metrics
+             'cities': list_sort(list_distinct(list(src_city) || list(prev_city)))}) as metrics
 from speeds
 where km >= $min_km and km / hours > $max_kmh
 group by user_id

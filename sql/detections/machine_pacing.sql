@@ -26,6 +26,6 @@ select
     case when median_gap < 1 then 'critical' else 'high' end as severity,
     [session_id] as session_ids,
     to_json({'reads': reads, 'median_gap_s': round(median_gap, 3), 'p90_gap_s': round(p90_gap, 3),
-             'networks': nets, 'ua_families': ua_families}) as metrics
+             'networks': list_sort(nets), 'ua_families': list_sort(ua_families)}) as metrics
 from per_session
 where reads >= $min_reads and median_gap < $max_median_gap_s and p90_gap < $max_p90_gap_s

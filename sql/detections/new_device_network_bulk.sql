@@ -30,8 +30,8 @@ select
     'critical' as severity,
     [s.session_id] as session_ids,
     s.ips,
-    to_json({'distinct_beneficiaries': s.distinct_beneficiaries, 'devices': s.devices, 'networks': s.nets,
-             'known_devices': len(list_distinct(k.devices)), 'known_networks': list_distinct(k.nets),
+    to_json({'distinct_beneficiaries': s.distinct_beneficiaries, 'devices': list_sort(s.devices), 'networks': list_sort(s.nets),
+             'known_devices': len(list_distinct(k.devices)), 'known_networks': list_sort(list_distinct(k.nets)),
              'history_days': h.active_days}) as metrics
 from sessions s
 join day_history h using (user_id)

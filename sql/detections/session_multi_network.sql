@@ -48,8 +48,8 @@ select
     [p.session_id] as session_ids,
     l.replay_ips as ips,
     l.replay_nets as exposure_nets,
-    to_json({'networks': p.net_list, 'browsers': p.ua_list, 'devices': p.devices,
-             'place_switches': s.switches, 'ips': p.ips}) as metrics
+    to_json({'networks': list_sort(p.net_list), 'browsers': list_sort(p.ua_list), 'devices': list_sort(p.devices),
+             'place_switches': s.switches, 'ips': list_sort(p.ips)}) as metrics
 from per_session p
 join switches s using (session_id)
 join later_places l using (session_id)

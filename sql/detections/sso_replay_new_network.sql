@@ -47,8 +47,8 @@ select
                 and list_contains(list(distinct r.net), x.net)), []) as session_ids,
     list(distinct r.net) as exposure_nets,
     to_json({'login_network': any_value(r.login_net), 'login_browser': any_value(r.login_ua),
-             'sso_networks': list(distinct r.net), 'sso_browsers': list(distinct r.ua_key),
-             'evidence_event_uids': flatten(list(r.event_uids))}) as metrics
+             'sso_networks': list_sort(list(distinct r.net)), 'sso_browsers': list_sort(list(distinct r.ua_key)),
+             'evidence_event_uids': list_sort(flatten(list(r.event_uids)))}) as metrics
 from reuse r
 left join account a on a.user_sub = r.user_sub
 group by r.session_id, a.user_id, a.org_siret
