@@ -139,3 +139,22 @@ def test_cli_query_and_hunt(lake: Path, tmp_path: Path, monkeypatch: pytest.Monk
     assert missing.exit_code == 2
     init = runner.invoke(app, ["shell", "--init-file", str(tmp_path / "init.sql")])
     assert init.exit_code == 0 and (tmp_path / "init.sql").exists()
+
+
+def test_a_year_of_manifests_opens_in_a_small_memory_limit(tmp_path):
+    """Two files a day for a year: the manifest view must not hold a buffer per file."""
+    from dataclasses import fields
+
+    from transforms import manifest
+    from transforms.views import connect
+
+    for n in range(730):
+        manifest.save(tmp_path, manifest.ManifestEntry(
+            sha256=f"{n:064x}", source_file=f"app-{n}.jsonl.gz", source_kind="app", size_bytes=n,
+            lines_read=n + 1, rows_written=n, rows_quarantined=1, first_event_time=None, last_event_time=None,
+            event_dates=["2025-07-05"], replaces_sha256=f"{n - 1:064x}" if n else None))
+    conn = connect(tmp_path, "256MB")
+    columns = [row[0] for row in conn.sql("describe ingest_manifest").fetchall()]
+    assert columns == [f.name for f in fields(manifest.ManifestEntry)]
+    assert conn.sql("select count(*), sum(rows_written), count(replaces_sha256) from ingest_manifest").fetchall() == [
+        (730, sum(range(730)), 729)]
