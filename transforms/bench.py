@@ -37,6 +37,8 @@ from pathlib import Path
 
 import duckdb
 
+from transforms.lake import DEFAULT_MEMORY_LIMIT
+
 # Weekday events per simulated agent (accounts, sessions, federation lines): measured on
 # 15,000-agent worlds (891k events); the bench asks the simulator for N / EVENTS_PER_AGENT agents.
 EVENTS_PER_AGENT = 59.0
@@ -359,7 +361,7 @@ def _count_lines(files: list[Path]) -> int:
     return total
 
 
-def run(events: int, history_days: int = 28, keep: Path | None = None, memory_limit: str = "2GB",
+def run(events: int, history_days: int = 28, keep: Path | None = None, memory_limit: str = DEFAULT_MEMORY_LIMIT,
         threads: int = 0, lang: str = "fr", progress=None, shards: int = 1) -> BenchResult:  # noqa: ANN001
     """Set up a bench day of about `events` events, time the nightly's stages and the reference."""
     from transforms.detect import baselines, incidents

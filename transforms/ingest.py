@@ -28,6 +28,7 @@ from transforms import manifest
 from transforms.day_files import ORDER, DayFiles, rewrite
 from transforms.enrich import IpCache, Reference
 from transforms.lake import (
+    DEFAULT_MEMORY_LIMIT,
     QUARANTINE_DIR,
     clean_stale_tmp,
     configure,
@@ -77,7 +78,7 @@ class IngestOptions:
     lake: Path
     key: PseudonymKey
     reference: Reference
-    memory_limit: str = "2GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int = 0
     max_line_bytes: int = 1 << 20
     max_clock_skew_days: int = 2

@@ -160,6 +160,12 @@ def read_sql(relative: str) -> str:
     return (SQL_DIR / relative).read_text(encoding="utf-8")
 
 
+# DuckDB's memory cap per process. Measured with `vigie bench` (docs/performance.md): the
+# nightly's peak stays near 1.4-1.5 GB from a 10M- to a 40M-event day at 1 GB, at the same
+# speed; at 2 GB the stages after ingest grew to 2.4 GB at 40M without running faster.
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
 def configure(conn: duckdb.DuckDBPyConnection, memory_limit: str, threads: int, spill: Path | None) -> None:
     """Session settings every Vigie connection shares: UTC, bounded memory, spill folder."""
     conn.execute("set TimeZone = 'UTC'")

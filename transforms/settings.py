@@ -17,6 +17,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from transforms.lake import DEFAULT_MEMORY_LIMIT
+
 
 def _toml_file() -> Path:
     return Path(os.environ.get("VIGIE_CONFIG", "vigie.toml"))
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
     lang: str = Field(default="fr", description="Report language: fr or en")
     timezone: str = Field(default="Europe/Paris", description="Local time of the monitored services")
     nightly_cron: str = Field(default="30 2 * * *", description="Cron of the nightly deployment")
-    duckdb_memory_limit: str = Field(default="2GB", description="DuckDB memory cap per process")
+    duckdb_memory_limit: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DuckDB memory cap per process")
     duckdb_threads: int = Field(default=0, description="DuckDB threads (0: all cores)")
     max_line_bytes: int = Field(default=1 << 20, description="Longer input lines are quarantined")
     max_clock_skew_days: int = Field(

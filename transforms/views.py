@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake import SQL_DIR, configure
+from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR, configure
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
 PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily")
@@ -75,7 +75,7 @@ def define_views(conn: duckdb.DuckDBPyConnection, lake: Path) -> list[str]:
     return statements
 
 
-def connect(lake: Path, memory_limit: str = "2GB", threads: int = 0) -> duckdb.DuckDBPyConnection:
+def connect(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection over the lake, every view defined."""
     conn = duckdb.connect()
     configure(conn, memory_limit, threads, None)

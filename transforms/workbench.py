@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from transforms.lake import SQL_DIR
+from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR
 from transforms.views import define_views
 
 HUNTING_DIR = SQL_DIR / "hunting"
@@ -42,7 +42,7 @@ class ReadOnlyError(ValueError):
     """A statement the workbench refuses (it could write outside memory or change settings)."""
 
 
-def open_lake(lake: Path, memory_limit: str = "2GB", threads: int = 0) -> duckdb.DuckDBPyConnection:
+def open_lake(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with every view over `lake`; its configuration is locked."""
     lake = Path(lake).resolve()
     if not lake.is_dir():

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from transforms.detect import baselines, incidents
 from transforms.detect.runner import DetectSummary, Rule, RuleResult, load_rules, run_rules, write_findings
-from transforms.lake import private_dir
+from transforms.lake import DEFAULT_MEMORY_LIMIT, private_dir
 from transforms.views import connect, define_views
 
 __all__ = ["DetectSummary", "Rule", "RuleResult", "load_rules", "run_day", "run_days"]
 
 
 def run_day(lake: Path, day: date, rules: list[Rule] | None = None, overrides: dict | None = None,
-            memory_limit: str = "2GB", threads: int = 0, link: bool = True) -> DetectSummary:
+            memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0, link: bool = True) -> DetectSummary:
     """Update the day's baselines, run every rule, write the day's findings, relink incidents.
 
     `overrides` maps rule id → {parameter: value}. Re-running a day replaces its baseline
@@ -50,7 +50,7 @@ def run_days(lake: Path, days: list[date], **kwargs) -> list[DetectSummary]:
     """Backfill: days in order, incidents linked once at the end."""
     summaries = [run_day(lake, d, link=False, **kwargs) for d in sorted(days)]
     if summaries:
-        conn = connect(Path(lake).resolve(), kwargs.get("memory_limit", "2GB"), kwargs.get("threads", 0))
+        conn = connect(Path(lake).resolve(), kwargs.get("memory_limit", DEFAULT_MEMORY_LIMIT), kwargs.get("threads", 0))
         try:
             summaries[-1].incidents = incidents.link(conn, Path(lake).resolve())
         finally:

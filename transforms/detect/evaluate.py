@@ -18,6 +18,7 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
+from transforms.lake import DEFAULT_MEMORY_LIMIT
 from transforms.pseudonymise import PseudonymKey, beneficiary_pseudonym
 from transforms.views import connect
 
@@ -83,7 +84,7 @@ def _trap_index(world: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return by_account, by_ip
 
 
-def evaluate(lake: Path, labels: Path, key: PseudonymKey, memory_limit: str = "2GB") -> dict:
+def evaluate(lake: Path, labels: Path, key: PseudonymKey, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict:
     """One JSON-ready dict: per scenario and overall (see docs/detections.md for each key)."""
     attacks = load_labels(labels)
     conn = connect(Path(lake), memory_limit)

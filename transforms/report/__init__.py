@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from transforms.lake import crash_point, private_dir, safe_name
+from transforms.lake import DEFAULT_MEMORY_LIMIT, crash_point, private_dir, safe_name
 from transforms.report.collect import collect, dumps
 from transforms.report.i18n import LANGS, check_lang
 from transforms.report.ocsf import detection_finding
@@ -114,7 +114,8 @@ def _csv(rows: list[dict]) -> str:
 
 
 def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_state: dict | None = None,
-                 memory_limit: str = "2GB", threads: int = 0, main_lang: str | None = None) -> ReportResult:
+                 memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0,
+                 main_lang: str | None = None) -> ReportResult:
     """Collect `day` from the lake and write its report folder; return what it holds.
 
     `main_lang` is the language of `report.html` (default: `lang`, what the nightly run writes).
