@@ -83,3 +83,19 @@ def test_a_shard_is_the_same_day_lived_by_other_agents(tmp_path, ingest_options)
         first, copy = by_name[f"{name}.jsonl.gz"], by_name[f"{name}.shard2.jsonl.gz"]
         # the copy's rows are new events: nothing is taken for a duplicate of the first file
         assert copy.rows_written == first.rows_written and copy.rows_quarantined == first.rows_quarantined
+
+
+def test_bench_shards_make_the_day_k_times_bigger(tmp_path):
+    out = CliRunner().invoke(app, ["bench", "--events", "2000", "--history-days", "2", "--shards", "2", "--json",
+                                   "--keep", str(tmp_path / "bench")])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    assert data["shards"] == 2 and data["errors"] == {}
+    inbox = tmp_path / "bench" / "setup" / "world" / "inbox"
+    originals = list(inbox.glob(f"*-{bench.BENCH_DAY}.jsonl.gz"))
+    one_shard = sum(gzip.decompress(p.read_bytes()).count(b"\n") for p in originals)
+    ingest = data["stages"]["ingest"]["detail"]
+    assert ingest["files"] == 4 and data["events"] == 2 * one_shard
+    assert ingest["lines_read"] == ingest["rows_written"] + ingest["rows_quarantined"]
+    # the second shard's events are new events, not duplicates of the first shard's
+    assert ingest["rows_quarantined"] < one_shard // 10
