@@ -48,8 +48,8 @@ def activity(conn: duckdb.DuckDBPyConnection, day: date) -> None:
 def parts(conn: duckdb.DuckDBPyConnection, day: date) -> None:
     """Define `day_parts` for `day` (after `activity()`), unless this connection already has it."""
     have = conn.execute("select count(*) from duckdb_tables() where temporary and table_name = 'day_parts_day'"
-                        ).fetchone()[0]
-    if have and conn.execute("select any_value(day) from day_parts_day").fetchone()[0] == day:
+                        ).fetchall()[0][0]
+    if have and conn.execute("select any_value(day) from day_parts_day").fetchall()[0][0] == day:
         return
     for statement in _statements("_day_parts"):
         conn.execute(statement)
