@@ -7,7 +7,9 @@ with one command and without Prefect. The run has three parts:
    (the bench day and the day before it, attacks starting on the bench day); the day before is
    ingested and profiled, and its per-account profiles are copied, thinned and jittered into
    the trailing `history_days` of `account_daily` — what the rules read as 28 days of history —
-   without simulating and ingesting a month of events.
+   without simulating and ingesting a month of events. With `--shards K` the world is
+   simulated for N / K events and K − 1 renamed copies of its logs are added
+   (`simulator/shards.py`): how a 40M-event day fits in this machine's memory.
 2. **The nightly stages**, in the nightly's order, in this process: ingest (the bench day's
    files, with pseudonymisation and enrichment), baselines, detections, incidents, report. Each
    stage gets its wall time, events per second and peak RSS (VmHWM, reset before the stage
