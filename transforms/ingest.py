@@ -39,6 +39,7 @@ from transforms.lake import (
     publish,
     read_sql,
     safe_name,
+    sql_string,
 )
 from transforms.pseudonymise import PseudonymKey
 from transforms.quarantine import write_quarantine
@@ -325,9 +326,8 @@ def _parquet_view(conn: duckdb.DuckDBPyConnection, name: str, columns: str, file
     if not files:
         conn.execute(f"create or replace temp table {name} ({empty})")
         return
-    quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
     conn.execute(f"create or replace temp view {name} as "
-                 f"select {columns} from read_parquet([{quoted}], filename = true)")
+                 f"select {columns} from read_parquet([{', '.join(map(sql_string, files))}], filename = true)")
 
 
 def _events_elsewhere(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, lake: Path, days: list[str]) -> None:

@@ -26,12 +26,11 @@ re-evaluated the history macros, which cost more than the rules' own logic. Here
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import duckdb
 
-from transforms.lake import read_sql
+from transforms.lake import read_sql, used_params
 
 
 def _statements(name: str) -> list[str]:
@@ -61,8 +60,7 @@ def context(conn: duckdb.DuckDBPyConnection, day: date) -> None:
     activity(conn, day)
     parts(conn, day)
     for statement in _statements("_day_context"):
-        code = re.sub(r"--[^\n]*", "", statement)
-        conn.execute(code, {"event_date": day} if "$event_date" in code else None)
+        conn.execute(statement, used_params(statement, {"event_date": day}))
 
 
 def drop(conn: duckdb.DuckDBPyConnection) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import duckdb
 import yaml
 
 from transforms.detect import dayset
-from transforms.lake import SQL_DIR, new_tmp_dir, partition_dir, publish, read_sql
+from transforms.lake import SQL_DIR, new_tmp_dir, partition_dir, publish, read_sql, sql_in_list, used_params
 
 RULES_DIR = SQL_DIR / "detections"
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -134,16 +133,10 @@ def missing_requirements(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date,
     return missing
 
 
-def _used_params(sql: str, params: dict) -> dict:
-    """DuckDB rejects unused named parameters: bind only those the query names (outside comments)."""
-    code = re.sub(r"--[^\n]*", "", sql)
-    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", code)}
-
-
 def run_rule(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date, overrides: dict | None = None) -> int:
     """Run one rule for one day into the temp table `rule_rows`; return its row count."""
     params = {"event_date": day, **rule.parameters(overrides)}
-    conn.execute("create or replace temp table rule_out as " + rule.sql, _used_params(rule.sql, params))
+    conn.execute("create or replace temp table rule_out as " + rule.sql, used_params(rule.sql, params))
     columns = {row[0] for row in conn.execute("describe rule_out").fetchall()}
     absent = [c for c in REQUIRED_COLUMNS if c not in columns]
     if absent:
@@ -187,8 +180,7 @@ def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> in
     sessions = [row[0] for row in conn.execute(
         "select distinct s from (select unnest(session_ids) as s from rule_rows) where s is not null order by s"
     ).fetchall()]
-    session_list = "(" + ", ".join("'" + s.replace("'", "''") + "'" for s in sessions) + ")" if sessions else "(null)"
-    conn.execute(read_sql("detections/_complete_findings.sql").replace("$session_list", session_list),
+    conn.execute(read_sql("detections/_complete_findings.sql").replace("$session_list", sql_in_list(sessions)),
                  {"event_date": day})
     dayset.drop(conn)  # the rules are done with the day's working set
     tmp = new_tmp_dir(lake)

@@ -9,7 +9,6 @@ rules that could not run), never the clock.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import duckdb
 import yaml
 
 from transforms import manifest
-from transforms.lake import SQL_DIR, read_sql
+from transforms.lake import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
 
 RULES_DIR = SQL_DIR / "detections"
 HISTORY_DAYS = 28
@@ -65,21 +64,14 @@ def _read_events(conn: duckdb.DuckDBPyConnection, day: date, scopes: dict[str, l
     """
     sessions = sorted({s["session_id"] for scope in scopes.values() for s in scope})
     params = {"day": day, "history_days": HISTORY_DAYS}
-    lists = {"$session_list": _literal_list(sessions), "$account_list": _literal_list(sorted(set(accounts)))}
+    lists = {"$session_list": sql_in_list(sessions), "$account_list": sql_in_list(sorted(set(accounts)))}
     for statement in read_sql("report/_incident_events.sql").split(";\n"):
-        code = re.sub(r"--[^\n]*", "", statement)
+        code = sql_code(statement)
         if code.strip():
-            used = {k: v for k, v in params.items() if f"${k}" in code}
+            used = used_params(code, params)
             for name, literal in lists.items():  # after: a listed id is no parameter
                 code = code.replace(name, literal)
             conn.execute(code, used)
-
-
-def _literal_list(values: list[str]) -> str:
-    """`('a', 'b')` for an IN test read with the rows (a parameter list is joined after); `(null)` when empty."""
-    if not values:
-        return "(null)"
-    return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
 
 
 def _incident(conn: duckdb.DuckDBPyConnection, inc: dict, day: date, rules: dict, lang: str,
