@@ -181,14 +181,18 @@ def generate(day: Day, segs: list[Segment]) -> None:
     pf_len = np.array([len(pop.agents[s.agent].portfolio) for s in segs])
     offs = np.concatenate([[0], np.cumsum(pf_len)])
     pf_all = np.concatenate([pop.agents[s.agent].portfolio for s in segs])
-    org_pf = [pop.orgs[pop.agents[s.agent].org].portfolio for s in segs]
     u = rng.random(n)
     pick = offs[seg_idx] + (rng.random(n) * pf_len[seg_idx]).astype(np.int64)
     numbers = pf_all[np.minimum(pick, len(pf_all) - 1)]
     colleague = (u > 0.86) & (u <= 0.96)
-    if colleague.any():
-        idx = np.flatnonzero(colleague)
-        numbers[idx] = [org_pf[seg_idx[i]][int(rng.integers(len(org_pf[seg_idx[i]])))] for i in idx]
+    if colleague.any():  # anyone in the organisation's portfolio
+        seg_org = np.array([pop.agents[s.agent].org for s in segs])
+        orgs, seg_org = np.unique(seg_org, return_inverse=True)
+        org_len = np.array([len(pop.orgs[o].portfolio) for o in orgs])
+        org_all = np.concatenate([pop.orgs[o].portfolio for o in orgs])
+        org_off = np.concatenate([[0], np.cumsum(org_len)])
+        which = seg_org[seg_idx[colleague]]
+        numbers[colleague] = org_all[org_off[which] + rng.integers(0, org_len[which])]
     stranger = (u > 0.96) | (codes == CODE["ACCESS_DENIED_OUT_OF_SCOPE"])
     numbers[stranger] = pop.beneficiaries(rng, int(stranger.sum()))
     if campaign.any():  # campaign day: walk through the portfolio

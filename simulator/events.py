@@ -54,6 +54,7 @@ LISTS = {"PORTFOLIO_LIST_VIEW", "BENEFICIARY_SEARCH", "TRAINING_SESSION_ROSTER_V
 _T = pl.DataFrame({
     "event_type": [t[0] for t in TYPES], "http_method": [t[1] for t in TYPES],
     "url_route": [t[2] for t in TYPES], "http_status": pl.Series([t[3] for t in TYPES], dtype=pl.Int32),
+    "outcome": ["denied" if t[3] is not None and t[3] >= 400 else "success" for t in TYPES],
 })
 _BYTES = np.array([t[4] for t in TYPES], dtype=np.float64)
 _DUR = np.array([t[5] for t in TYPES], dtype=np.float64)
@@ -117,7 +118,7 @@ def build(day: Day, segs: list[Segment], seg_idx: np.ndarray, t: np.ndarray, cod
     tt = _T[codes]
     out = {
         "event_type": tt["event_type"],
-        "outcome": pl.Series(np.where(tt["http_status"].to_numpy() >= 400, "denied", "success")),
+        "outcome": tt["outcome"],
         "http_method": tt["http_method"],
         "url_route": tt["url_route"],
         "http_status": tt["http_status"],

@@ -51,6 +51,8 @@ def dumps(obj: object, level: int = 0) -> str:
         ind = "\n" + " " * (level + 1)
         items = (_STR(_key(k)) + ": " + dumps(v, level + 1) for k, v in obj.items())
         return "{" + ind + ("," + ind).join(items) + "\n" + " " * level + "}"
+    if isinstance(obj, pl.Series):
+        return _series_json(obj, level)
     if isinstance(obj, list | tuple):
         if not obj:
             return "[]"
@@ -65,6 +67,21 @@ def dumps(obj: object, level: int = 0) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str)
 
 
+def _series_json(values: pl.Series, level: int) -> str:
+    """A string Series as `dumps` writes a list of its values, joined by Polars (no Python str
+    per value): the exposed sets hold millions of ids."""
+    if values.len() == 0:
+        return "[]"
+    if values.dtype != pl.String or values.null_count() or values.str.contains(_ESCAPED).any():
+        return dumps(values.to_list(), level)
+    ind = "\n" + " " * (level + 1)
+    body = pl.select(pl.format('"{}"', values).str.join("," + ind)).item()
+    return "[" + ind + body + "\n" + " " * level + "]"
+
+
+_ESCAPED = r'["\\\x00-\x1f]'  # what json.dumps would escape (ensure_ascii=False)
+
+
 def _key(k: object) -> str:
     return k if isinstance(k, str) else next(iter(json.loads(json.dumps({k: 0}))))
 
@@ -74,18 +91,25 @@ def _iso(ms: int) -> str:
 
 
 def write(sim: Sim, col: Collector, out: Path) -> list[dict]:
+    """labels.json and labels.parquet; returns each attack's label without its exposed set.
+
+    Why the exposed sets stay Polars Series: a month's attacks expose millions of ids, which
+    as Python strings cost seconds to sort, encode and convert back for Parquet."""
     out.mkdir(parents=True, exist_ok=True)
     app = pl.concat(col.app, how="diagonal_relaxed") if col.app else pl.DataFrame()
     pc = pl.concat(col.pc, how="diagonal_relaxed") if col.pc else pl.DataFrame()
+    app_parts = app.partition_by("_atk", as_dict=True) if app.height else {}
+    pc_parts = pc.partition_by("_atk", as_dict=True) if pc.height else {}
     labels = []
     pop = sim.pop
     for k, attack in enumerate(sim.attacks):
-        a = app.filter(pl.col("_atk") == k) if app.height else app
-        p = pc.filter(pl.col("_atk") == k) if pc.height else pc
-        if a.height == 0:
+        a = app_parts.get((k,))
+        if a is None:
             continue
+        p = pc_parts.get((k,), pc.clear())
         reads = a.filter((pl.col("outcome") == "success") & pl.col("beneficiary_id").is_not_null())
-        exposed = reads.group_by("beneficiary_id").agg(nir=pl.col("contains_nir").fill_null(False).any())
+        exposed = reads["beneficiary_id"].unique().sort()
+        with_nir = reads.filter(pl.col("contains_nir").fill_null(False))["beneficiary_id"].n_unique()
         times = [a["_t"].min(), a["_t"].max()]
         if p.height:
             times += [p["_t"].min(), p["_t"].max()]
@@ -95,11 +119,10 @@ def write(sim: Sim, col: Collector, out: Path) -> list[dict]:
             ips |= set(p["ip"].drop_nulls().unique().to_list())
         ips -= {f"10.46.0.{11 + i}" for i in range(4)}  # SP back-channel calls are not the attacker's
         ips -= attack.params.get("shared_ips", set())
-        sessions = sorted(set(a["app_session_id"].drop_nulls().unique().to_list()))
-        pc_sessions = sorted(set(p["sessionId"].drop_nulls().unique().to_list())) if p.height else []
-        bsids = sorted(set(p["browsingSessionId"].drop_nulls().unique().to_list())) if p.height else []
-        devices = sorted(set(a["device_id"].drop_nulls().unique().to_list()))
-        ben = sorted(exposed["beneficiary_id"].to_list())
+        sessions = _sorted_unique(a["app_session_id"])
+        pc_sessions = _sorted_unique(p["sessionId"]) if p.height else []
+        bsids = _sorted_unique(p["browsingSessionId"]) if p.height else []
+        devices = _sorted_unique(a["device_id"])
         first = min(times)
         labels.append({
             "attack_id": attack.attack_id,
@@ -113,15 +136,29 @@ def write(sim: Sim, col: Collector, out: Path) -> list[dict]:
             "window_start": _iso(first),
             "window_end": _iso(max(times)),
             "first_malicious_day": _iso(first)[:10],
-            "exposed_beneficiaries": ben,
-            "exposed_count": len(ben),
-            "exposed_with_nir": int(exposed["nir"].sum()),
+            "exposed_beneficiaries": exposed,
+            "exposed_count": exposed.len(),
+            "exposed_with_nir": with_nir,
             "lines": a.height + p.height,
             "parameters": attack.params.get("public", {}),
         })
     (out / "labels.json").write_text(dumps(labels))
-    flat = pl.DataFrame([{**lab, "malicious_sessions": json.dumps(lab["malicious_sessions"]),
+    _write_parquet(labels, out / "labels.parquet")
+    return [{k: v for k, v in lab.items() if k != "exposed_beneficiaries"} for lab in labels]
+
+
+def _sorted_unique(values: pl.Series) -> list[str]:
+    return values.drop_nulls().unique().sort().to_list()
+
+
+def _write_parquet(labels: list[dict], path: Path) -> None:
+    """One row per attack; the nested parts as JSON text, the exposed set as a list column."""
+    exposed = "exposed_beneficiaries"
+    flat = pl.DataFrame([{**{k: v for k, v in lab.items() if k != exposed},
+                          "malicious_sessions": json.dumps(lab["malicious_sessions"]),
                           "malicious_accounts": json.dumps(lab["malicious_accounts"]),
                           "parameters": json.dumps(lab["parameters"])} for lab in labels])
-    flat.write_parquet(out / "labels.parquet")
-    return labels
+    if labels:
+        column = pl.concat([lab[exposed].cast(pl.String).implode() for lab in labels]).alias(exposed)
+        flat = flat.insert_column(list(labels[0]).index(exposed), column)
+    flat.write_parquet(path)

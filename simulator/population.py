@@ -144,11 +144,22 @@ class Population:
         return rng.integers(ids.BEN_LO, self.ben_hi, n)
 
     def org_of(self, numbers: np.ndarray) -> np.ndarray:
-        """Org index following each beneficiary number, -1 if none."""
-        pos = np.searchsorted(self.owner, numbers)
-        pos = np.clip(pos, 0, len(self.owner) - 1)
-        hit = self.owner[pos] == numbers
-        return np.where(hit, self.owner_org[pos], -1)
+        """Org index following each beneficiary number, -1 if none.
+
+        Why a table over the number space (2 bytes a number, 4 past 32k organisations; rebuilt
+        when `owner` changes): every generated event looks its beneficiary up, and a binary
+        search over millions of owned numbers cost more than a second a month."""
+        table = self.__dict__.get("_org_table")
+        if table is None or table[0] is not self.owner:
+            lo = ids.BEN_LO
+            size = max(self.ben_hi, int(self.owner[-1]) + 1 if len(self.owner) else 0) - lo
+            lookup = np.full(size, -1, dtype=np.int16 if len(self.orgs) < 32767 else np.int32)
+            owned, first = np.unique(self.owner, return_index=True)  # a binary search's pick
+            lookup[owned - lo] = self.owner_org[first]
+            table = self.__dict__["_org_table"] = (self.owner, lookup)
+        numbers = np.asarray(numbers)
+        inside = (numbers >= ids.BEN_LO) & (numbers < ids.BEN_LO + len(table[1]))
+        return np.where(inside, table[1][np.where(inside, numbers - ids.BEN_LO, 0)], -1)
 
     def add_device(self, agent: int, rng: np.random.Generator, seed: int,
                    family_platform: tuple[str, str] | None = None, laptop: bool = True) -> int:

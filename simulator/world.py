@@ -9,7 +9,7 @@ writer thread while the next day is built (that work is Polars and gzip, which r
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ from simulator.context import Day, Sim
 from simulator.options import SimulationOptions
 
 BIG_FILE = 2_000_000  # lines from which a file is not sorted as a copy but gathered by blocks
-MAX_QUEUED = 2  # files given to the writer threads at once (each holds its whole UTC day)
+QUEUED_ROWS = 2_000_000  # rows the writer threads may hold beyond two files (bounds memory)
 
 
 @dataclass
@@ -72,7 +72,7 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
     first_ms, end_ms = utc_midnight_ms(start_date), utc_midnight_ms(start_date) + days * DAY_MS
     truncate_days = _truncate_days(sim, np.random.default_rng([seed, 4]))
     pool = ThreadPoolExecutor(max_workers=2)
-    futures = []
+    futures: list[tuple[Future, int]] = []
 
     actors_cache: list = [0, None]
 
@@ -110,11 +110,10 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
                 collector.add_pc(attack_rows)
                 summary.proconnect_lines += frame.height
             name = f"{source}-{utc_day.isoformat()}.jsonl.gz"
-            while sum(not f.done() for f in futures) >= MAX_QUEUED:  # bound the memory held
-                next(f for f in futures if not f.done()).result()
-            futures.append(pool.submit(_finish, out / "inbox" / name, frame, order, source, sim,
+            _wait_for_room(futures, frame.height)
+            futures.append((pool.submit(_finish, out / "inbox" / name, frame, order, source, sim,
                                        utc_day, day_no, actors(), (source, day_no) in truncate_days,
-                                       dirt_log))
+                                       dirt_log), frame.height))
             summary.files.append(f"inbox/{name}")
 
     for i, d in enumerate(sim.days):
@@ -147,17 +146,28 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
             flush(key)
     for key in sorted(pending):
         flush(key)
-    for f in futures:
-        f.result()
-    pool.shutdown()
+    # labels and reference data while the writer threads finish the last files
     sim.pop.space.write_reference(out / "reference")
     _write_orgs(sim, out / "reference" / "orgs.csv")
     summary.attacks = labels.write(sim, collector, out / "labels")
+    for f, _ in futures:
+        f.result()
+    pool.shutdown()
     summary.files.sort()
     summary.seconds = time.monotonic() - started
     _write_world(sim, summary, sorted(dirt_log, key=lambda r: (r["file"], r["line"])),
                  out / "labels" / "world.json")
     return summary
+
+
+def _wait_for_room(futures: list[tuple[Future, int]], rows: int) -> None:
+    """Block until the writer threads hold few enough rows to take `rows` more: small days queue
+    up (the main thread keeps generating), while a 10M-event day's two files go alone."""
+    while True:
+        busy = [(f, n) for f, n in futures if not f.done()]
+        if len(busy) < 2 or sum(n for _, n in busy) + rows <= QUEUED_ROWS:
+            return
+        busy[0][0].result()
 
 
 def _truncate_days(sim: Sim, rng: np.random.Generator) -> set[tuple[str, int]]:
