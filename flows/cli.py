@@ -6,6 +6,7 @@ the flows (Prefect) and by `transforms` (pure data logic).
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -291,12 +292,26 @@ def evaluate(labels: Path = typer.Option(..., "--labels", help="Simulator labels
 @app.command()
 def simulate(start_date: str = typer.Option(..., "--start-date", help="First simulated day (YYYY-MM-DD)"),
              days: int = typer.Option(30, "--days"), agents: int = typer.Option(3000, "--agents"),
-             seed: int = typer.Option(1, "--seed"), out: Path = typer.Option(Path("sim"), "--out")) -> None:
+             seed: int = typer.Option(1, "--seed"), out: Path = typer.Option(Path("sim"), "--out"),
+             options: Path = typer.Option(None, "--options", help="JSON options, or a world's "
+                                          "labels/world.json (with its --seed: the same world again)"),
+             assignments: list[str] = typer.Option([], "--set", help="One option as group.field=value, "
+                                                   "e.g. infostealer.views_per_day=500,1000 or dirt.enabled=false "
+                                                   "(repeatable; fields in simulator/options.py)")) -> None:
     """Generate a seeded synthetic world: raw logs, reference data and attack labels."""
+    from simulator.options import SimulationOptions, from_cli
     from simulator.world import simulate as run
 
+    if options is not None and not options.is_file():
+        fail(f"no such options file: {options}")
+    try:
+        first_day = date.fromisoformat(start_date)
+        kwargs = from_cli(assignments, options)
+        SimulationOptions.from_kwargs(**kwargs)  # unknown names fail here, before any work
+    except (ValueError, TypeError) as exc:
+        fail(str(exc))
     with console.status("simulating..."):
-        summary = run(date.fromisoformat(start_date), days, agents, seed, out)
+        summary = run(first_day, days, agents, seed, out, **kwargs)
     console.print(f"{summary.events:,} lines in {summary.seconds:.1f} s "
                   f"({summary.events_per_second:,.0f}/s), {len(summary.attacks)} attacks -> {out}")
 
@@ -407,8 +422,16 @@ def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the 
           keep: Path = typer.Option(None, "--keep", help="Keep the world, lake and reports in this folder "
                                     "(a later run with the same folder and --events reuses its world)"),
           shards: int = typer.Option(1, "--shards", min=1, help="Simulate events/K and add K-1 copies of the day "
-                                     "lived by other agents (how a 40M-event day fits in memory)")) -> None:
+                                     "lived by other agents (how a 40M-event day fits in memory)"),
+          simulator: bool = typer.Option(False, "--simulator", help="Time the simulator instead: a 30-day "
+                                         "world of 3,000 agents against its targets (exit 1 if missed)"),
+          repeat: int = typer.Option(1, "--repeat", min=1, help="Runs of the simulator benchmark")) -> None:
     """Time a simulated day of N events through the nightly stages, against DuckDB's read_json + COPY."""
+    if simulator:
+        # its own process: the allocator setting it needs must come before Polars is loaded
+        cmd = [sys.executable, "-m", "simulator.bench", "--days", "30", "--agents", "3000",
+               "--repeat", str(repeat)] + (["--json"] if as_json else [])
+        raise typer.Exit(subprocess.run(cmd, check=False).returncode)
     from transforms import bench as run_bench
     from transforms.settings import Settings
 

@@ -1,13 +1,16 @@
 """Every knob of the world, with defaults taken from spec/scenarios.md.
 
-Why dataclasses: `simulate(**options)` and the CLI accept plain dicts, and the options are
-written back into labels/world.json so any world can be regenerated exactly.
+Why dataclasses: `simulate(**options)` takes plain dicts, the CLI takes `--set group.field=value`
+and `--options FILE` (see `from_cli`), and the options are written back into labels/world.json,
+which `--options` reads again, so any world can be regenerated exactly.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+import json
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import date
+from pathlib import Path
 
 Range = tuple[float, float]
 
@@ -122,8 +125,11 @@ class SimulationOptions:
             if key not in names:
                 raise TypeError(f"unknown simulation option {key!r}")
             current = getattr(opts, key)
-            if is_dataclass(current) and isinstance(value, dict):
-                value = type(current)(**{**asdict(current), **value})
+            if is_dataclass(current) and not isinstance(current, type) and isinstance(value, dict):
+                unknown = set(value) - {f.name for f in fields(current)}
+                if unknown:
+                    raise TypeError(f"unknown option {key}.{sorted(unknown)[0]}")
+                value = replace(current, **_tuples(value))
             if key == "cutover" and isinstance(value, str):
                 value = date.fromisoformat(value)
             setattr(opts, key, value)
@@ -133,3 +139,69 @@ class SimulationOptions:
         data = asdict(self)
         data["cutover"] = self.cutover.isoformat() if self.cutover else None
         return data
+
+
+def _tuples(group: dict) -> dict:
+    """JSON gives ranges as lists; the defaults are tuples (same values, same world)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in group.items()}
+
+
+def from_cli(assignments: list[str], options_file: Path | None = None) -> dict:
+    """Keyword options for `simulate()` from `--options FILE` then each `--set key=value`.
+
+    FILE is a JSON object of options, or a world's labels/world.json (its "options"). Keys are
+    `group.field` (`infostealer.views_per_day=500,1000`) or a top-level field (`cutover=...`);
+    values are parsed by the field's type. Raises ValueError with the offending key.
+    """
+    kw: dict = {}
+    if options_file is not None:
+        data = json.loads(Path(options_file).read_text())
+        kw = dict(data.get("options", data)) if isinstance(data, dict) else {}
+        if not kw:
+            raise ValueError(f"{options_file}: no options object")
+    for text in assignments:
+        key, sep, raw = text.partition("=")
+        if not sep:
+            raise ValueError(f"--set {text!r}: expected key=value")
+        group, _, name = key.strip().rpartition(".")
+        target, owner = (kw, SimulationOptions()) if not group else (
+            kw.setdefault(group, {}), getattr(SimulationOptions(), group, None))
+        if owner is None or not is_dataclass(owner) or (group and not isinstance(target, dict)):
+            raise ValueError(f"--set {key}: unknown option group {group!r}")
+        kinds = {f.name: str(f.type) for f in fields(owner)}
+        if name not in kinds or is_dataclass(getattr(owner, name)):
+            raise ValueError(f"--set {key}: unknown option")
+        try:
+            target[name] = _parse(kinds[name], raw.strip())
+        except ValueError as exc:
+            raise ValueError(f"--set {key}: {exc}") from None
+    return kw
+
+
+def _parse(kind: str, raw: str) -> object:
+    if "None" in kind and raw.lower() in ("none", "null", ""):
+        return None
+    kind = kind.replace(" | None", "")
+    if kind == "Range":
+        parts = raw.split(",")
+        if len(parts) != 2:
+            raise ValueError(f"expected two numbers 'low,high', got {raw!r}")
+        low, high = (_number(x) for x in parts)
+        if low > high:
+            raise ValueError(f"low {low:g} above high {high:g}")
+        return (low, high)
+    if kind == "bool":
+        if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"expected true or false, got {raw!r}")
+        return raw.lower() in ("true", "1", "yes")
+    if kind == "date":
+        return date.fromisoformat(raw)
+    return {"int": int, "float": float, "str": str}[kind](raw)
+
+
+def _number(raw: str) -> int | float:
+    """500 stays an int (as the defaults are: counts, days), 0.5 a float."""
+    try:
+        return int(raw)
+    except ValueError:
+        return float(raw)

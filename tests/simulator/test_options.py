@@ -1,0 +1,77 @@
+"""`vigie simulate --set group.field=value` and `--options FILE`: every knob reachable from the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from simulator.options import SimulationOptions, from_cli
+
+SMALL = ["--start-date", "2025-11-17", "--days", "3", "--agents", "60", "--seed", "5",
+         "--set", "infostealer.views_per_day=200,400", "--set", "account_manager.views_per_day=300,600",
+         "--set", "abused_advisors.views_per_session=50,100", "--set", "cookie_replay.views=50,100"]
+
+
+def test_values_are_parsed_by_the_fields_type():
+    kw = from_cli(["infostealer.views_per_day=500,1000", "infostealer.pacing_ms=0.5,2.5",
+                   "account_manager.enabled=false", "abused_advisors.start_day=none",
+                   "low_and_slow.start_day=4", "dirt.rate=1e-4", "infostealer.network=foreign_vps",
+                   "cutover=2025-11-24"])
+    opts = SimulationOptions.from_kwargs(**kw)
+    assert opts.infostealer.views_per_day == (500, 1000)
+    assert isinstance(opts.infostealer.views_per_day[0], int)  # counts stay ints in the labels
+    assert opts.infostealer.pacing_ms == (0.5, 2.5)
+    assert opts.infostealer.network == "foreign_vps"
+    assert opts.account_manager.enabled is False
+    assert opts.abused_advisors.start_day is None and opts.low_and_slow.start_day == 4
+    assert opts.dirt.rate == 1e-4 and opts.cutover == date(2025, 11, 24)
+    assert opts.infostealer.duration_days == (21, 42)  # untouched fields keep their defaults
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("infostealer.nope=1", "--set infostealer.nope: unknown option"),
+    ("nope.rate=1", "unknown option group 'nope'"),
+    ("dirt.rate=abc", "--set dirt.rate:"),
+    ("infostealer.views_per_day=5", "expected two numbers"),
+    ("infostealer.views_per_day=9,5", "low 9 above high 5"),
+    ("dirt.enabled=maybe", "expected true or false"),
+    ("infostealer=1", "--set infostealer: unknown option"),
+    ("dirt.rate", "expected key=value"),
+])
+def test_bad_settings_name_the_key(setting, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        from_cli([setting])
+
+
+def test_cli_set_changes_the_world_and_bad_keys_stop_before_any_work(tmp_path):
+    out = tmp_path / "w"
+    result = CliRunner().invoke(app, ["simulate", *SMALL, "--out", str(out),
+                                      "--set", "infostealer.enabled=false", "--set", "dirt.enabled=false"])
+    assert result.exit_code == 0, result.output
+    world = json.loads((out / "labels" / "world.json").read_text())
+    assert world["options"]["infostealer"]["enabled"] is False
+    assert world["options"]["account_manager"]["views_per_day"] == [300, 600]
+    assert world["dirt"] == []
+    scenarios = {lab["scenario"] for lab in json.loads((out / "labels" / "labels.json").read_text())}
+    assert "infostealer_mass_extraction" not in scenarios and "account_manager_abuse" in scenarios
+
+    bad = CliRunner().invoke(app, ["simulate", *SMALL, "--out", str(tmp_path / "bad"),
+                                   "--set", "infostealer.views_per_dy=1,2"])
+    assert bad.exit_code == 2 and "infostealer.views_per_dy: unknown option" in bad.output
+    assert not (tmp_path / "bad").exists()
+
+
+def test_options_from_world_json_regenerate_the_same_bytes(tmp_path):
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert CliRunner().invoke(app, ["simulate", *SMALL, "--out", str(first),
+                                    "--set", "dirt.rate=0.002"]).exit_code == 0
+    result = CliRunner().invoke(app, ["simulate", *SMALL[:8], "--out", str(again),
+                                      "--options", str(first / "labels" / "world.json")])
+    assert result.exit_code == 0, result.output
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert all((first / f).read_bytes() == (again / f).read_bytes() for f in files)
