@@ -110,9 +110,9 @@ def write(sim: Sim, col: Collector, out: Path) -> list[dict]:
         reads = a.filter((pl.col("outcome") == "success") & pl.col("beneficiary_id").is_not_null())
         exposed = reads["beneficiary_id"].unique().sort()
         with_nir = reads.filter(pl.col("contains_nir").fill_null(False))["beneficiary_id"].n_unique()
-        times = [a["_t"].min(), a["_t"].max()]
+        times = [int(a["_t"].min()), int(a["_t"].max())]  # type: ignore[arg-type]
         if p.height:
-            times += [p["_t"].min(), p["_t"].max()]
+            times += [int(p["_t"].min()), int(p["_t"].max())]  # type: ignore[arg-type]
         accounts = sorted(set(a["_a"].unique().to_list()))
         ips = set(a["src_ip"].drop_nulls().unique().to_list())
         if p.height:
