@@ -50,6 +50,7 @@ def run(days: int, agents: int, seed: int = 1, start: date = date(2025, 11, 3),
             "cpu_s": round(cpu, 1), "sys_s": round(t1.system - t0.system, 1),
             "events_per_s": round(summary.events / wall),
             "inbox_mb": round(size / 1e6),
+            # the process's peak: with --repeat, over this run and the ones before it
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "load_before": round(load, 2),
             "load_after": round(os.getloadavg()[0], 2)}

@@ -23,7 +23,7 @@ from simulator.context import Day, Sim
 from simulator.options import SimulationOptions
 
 BIG_FILE = 2_000_000  # lines from which a file is not sorted as a copy but gathered by blocks
-QUEUED_ROWS = 2_000_000  # rows queued for the writers past which the main thread waits (two files always fit)
+QUEUED_ROWS = 1_000_000  # rows queued for the writers past which the main thread waits (two files always fit)
 
 
 @dataclass
