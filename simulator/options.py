@@ -132,6 +132,8 @@ class SimulationOptions:
                 value = replace(current, **_tuples(value))
             if key == "cutover" and isinstance(value, str):
                 value = date.fromisoformat(value)
+            if isinstance(value, list):  # a range read from JSON
+                value = tuple(value)
             setattr(opts, key, value)
         return opts
 

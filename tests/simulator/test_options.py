@@ -75,3 +75,8 @@ def test_options_from_world_json_regenerate_the_same_bytes(tmp_path):
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     assert all((first / f).read_bytes() == (again / f).read_bytes() for f in files)
+
+
+def test_ranges_read_from_json_are_tuples_like_the_defaults():
+    opts = SimulationOptions.from_kwargs(mfa_share=[0.1, 0.9], infostealer={"pacing_ms": [50, 80]})
+    assert opts.mfa_share == (0.1, 0.9) and opts.infostealer.pacing_ms == (50, 80)
