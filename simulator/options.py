@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 Range = tuple[float, float]
+Windows = tuple[Range, ...]  # Paris local hours, e.g. ((0.5, 5.5), (20.5, 23.8))
 
 
 @dataclass
@@ -26,6 +27,9 @@ class InfostealerOptions:
     out_of_portfolio: float = 0.97
     network: str = "random"  # foreign_vps | fr_hosting | residential_proxy | random
     start_day: int | None = None
+    # one session starts in each window; the day's views are split among them at random
+    workday_hours: Windows = ((0.5, 5.5), (20.5, 23.8))
+    weekend_hours: Windows = ((0.5, 5.5), (10.0, 17.0), (20.5, 23.8))
 
 
 @dataclass
@@ -51,6 +55,7 @@ class AccountManagerOptions:
     login_hours: Range = (21.0, 23.5)
     network: str = "random"
     start_day: int | None = None
+    pull_hours: Windows = ((0.2, 7.5), (8.0, 15.5), (16.0, 23.8))  # after the first day, even split
 
 
 @dataclass
@@ -64,6 +69,9 @@ class AbusedAdvisorOptions:
     duration_days: Range = (10, 20)
     network: str = "residential_proxy"
     start_day: int | None = None
+    workday_share: float = 0.75  # chance of an evening session on a working day, per account
+    workday_hours: Windows = ((19.0, 21.5),)  # a session starts inside each window
+    weekend_hours: Windows = ((10.0, 13.0), (17.0, 21.0))
 
 
 @dataclass
@@ -75,6 +83,7 @@ class LowSlowOptions:
     duration_days: Range = (21, 35)
     network: str = "residential_proxy"
     start_day: int | None = None
+    hours: Windows = ((9.5, 12.0), (14.0, 17.0))  # working days only, even split
 
 
 @dataclass
@@ -132,8 +141,7 @@ class SimulationOptions:
                 value = replace(current, **_tuples(value))
             if key == "cutover" and isinstance(value, str):
                 value = date.fromisoformat(value)
-            if isinstance(value, list):  # a range read from JSON
-                value = tuple(value)
+            value = _tuple(value)  # a range read from JSON
             setattr(opts, key, value)
         return opts
 
@@ -144,8 +152,12 @@ class SimulationOptions:
 
 
 def _tuples(group: dict) -> dict:
-    """JSON gives ranges as lists; the defaults are tuples (same values, same world)."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in group.items()}
+    """JSON gives ranges and hour windows as lists; the defaults are tuples (same world)."""
+    return {k: _tuple(v) for k, v in group.items()}
+
+
+def _tuple(value: object) -> object:
+    return tuple(_tuple(v) for v in value) if isinstance(value, list) else value
 
 
 def from_cli(assignments: list[str], options_file: Path | None = None) -> dict:
@@ -184,6 +196,8 @@ def _parse(kind: str, raw: str) -> object:
     if "None" in kind and raw.lower() in ("none", "null", ""):
         return None
     kind = kind.replace(" | None", "")
+    if kind == "Windows":
+        return tuple(_window(part) for part in raw.split(","))
     if kind == "Range":
         parts = raw.split(",")
         if len(parts) != 2:
@@ -199,6 +213,17 @@ def _parse(kind: str, raw: str) -> object:
     if kind == "date":
         return date.fromisoformat(raw)
     return {"int": int, "float": float, "str": str}[kind](raw)
+
+
+def _window(raw: str) -> Range:
+    """'20.5-23.8': from 20:30 to 23:48, Paris time."""
+    low, sep, high = raw.partition("-")
+    if not sep:
+        raise ValueError(f"expected hour windows 'from-to,from-to', got {raw!r}")
+    h0, h1 = _number(low), _number(high)
+    if not 0 <= h0 < h1 <= 24:
+        raise ValueError(f"hour window {raw!r} not within 0-24 with from < to")
+    return (h0, h1)
 
 
 def _number(raw: str) -> int | float:

@@ -41,11 +41,12 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
         for v in victims:
             dev, ua = machines[v]
             if is_working_day(day.date):
-                if day.rng.random() > 0.75:
+                if day.rng.random() > o.workday_share:
                     continue
-                windows = [float(day.rng.uniform(19.0, 21.5))]
+                hours = o.workday_hours
             else:
-                windows = [float(day.rng.uniform(10, 13)), float(day.rng.uniform(17, 21))]
+                hours = o.weekend_hours
+            windows = [float(day.rng.uniform(h0, h1)) for h0, h1 in hours]
             for h in windows:
                 common.segment(day, k, attack, v, dev, str(day.rng.choice(nets[v])), ua, h, h + 0.5,
                                gen, n=int(day.rng.uniform(*o.views_per_session)))

@@ -76,9 +76,9 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     def later(day: Day) -> None:
         for a in created:
             total = int(day.rng.uniform(*o.views_per_day))
-            for h0, h1 in ((0.2, 7.5), (8.0, 15.5), (16.0, 23.8)):
+            for h0, h1 in o.pull_hours:
                 common.segment(day, k, attack, a, dev, str(day.rng.choice(ips)), ua, h0, h1,
-                               pull, n=total // 3)
+                               pull, n=total // len(o.pull_hours))
 
     sim.hooks.setdefault(start, []).append(first_day)
     for d in range(start + 1, start + dur):

@@ -43,8 +43,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     def hook(day: Day) -> None:
         rng_ = day.rng
         total = int(rng_.uniform(*o.views_per_day))
-        windows = [(0.5, 5.5), (20.5, 23.8)] if is_working_day(day.date) else \
-            [(0.5, 5.5), (10.0, 17.0), (20.5, 23.8)]
+        windows = o.workday_hours if is_working_day(day.date) else o.weekend_hours
         share = rng_.dirichlet(np.ones(len(windows)))
         for (h0, h1), s in zip(windows, share, strict=True):
             n = int(total * s)

@@ -37,8 +37,9 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
             return
         total = int(day.rng.uniform(*o.views_per_day))
         ip = str(day.rng.choice(ips))
-        common.segment(day, k, attack, victim, dev, ip, ua, 9.5, 12.0, gen, n=total // 2)
-        common.segment(day, k, attack, victim, dev, ip, ua, 14.0, 17.0, gen, n=total - total // 2)
+        for j, (h0, h1) in enumerate(o.hours):  # an even split, the remainder in the last
+            n = total // len(o.hours) + (total % len(o.hours) if j == len(o.hours) - 1 else 0)
+            common.segment(day, k, attack, victim, dev, ip, ua, h0, h1, gen, n=n)
 
     for d in range(start, start + dur):
         sim.hooks.setdefault(d, []).append(hook)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from simworld import read_lines
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -80,3 +82,39 @@ def test_options_from_world_json_regenerate_the_same_bytes(tmp_path):
 def test_ranges_read_from_json_are_tuples_like_the_defaults():
     opts = SimulationOptions.from_kwargs(mfa_share=[0.1, 0.9], infostealer={"pacing_ms": [50, 80]})
     assert opts.mfa_share == (0.1, 0.9) and opts.infostealer.pacing_ms == (50, 80)
+
+
+def test_hour_windows_are_parsed_and_validated():
+    kw = from_cli(["infostealer.workday_hours=0.5-5.5,20-23.8", "low_and_slow.hours=8-9"])
+    assert kw["infostealer"]["workday_hours"] == ((0.5, 5.5), (20, 23.8))
+    assert kw["low_and_slow"]["hours"] == ((8, 9),)
+    for bad in ("low_and_slow.hours=9-8", "low_and_slow.hours=20-25", "low_and_slow.hours=9"):
+        with pytest.raises(ValueError, match="--set low_and_slow.hours"):
+            from_cli([bad])
+
+
+def test_attack_hours_are_options(tmp_path):
+    """Moved to the afternoon, the infostealer and the low-and-slow account read only then."""
+    out = tmp_path / "w"
+    result = CliRunner().invoke(app, ["simulate", *SMALL, "--days", "6", "--out", str(out),
+                                      "--set", "infostealer.start_day=1", "--set", "low_and_slow.start_day=1",
+                                      "--set", "infostealer.workday_hours=13-15",
+                                      "--set", "infostealer.weekend_hours=13-15",
+                                      "--set", "low_and_slow.hours=15-16"])
+    assert result.exit_code == 0, result.output
+    labels = {lab["scenario"]: lab for lab in json.loads((out / "labels" / "labels.json").read_text())}
+    hours: dict[str, list[float]] = {"infostealer_mass_extraction": [], "low_and_slow": []}
+    for path in sorted((out / "inbox").glob("app-*.jsonl.gz")):
+        for line in read_lines(path):
+            if not line.startswith("{") or not line.endswith("}"):
+                continue
+            row = json.loads(line)
+            for scenario, found in hours.items():
+                if row.get("app_session_id") in labels[scenario]["malicious_sessions"]["app_session_id"]:
+                    ts = datetime.fromisoformat(row["ts"].replace("Z", "+00:00"))
+                    local = ts.astimezone(ZoneInfo("Europe/Paris"))
+                    found.append(local.hour + local.minute / 60)
+    assert hours["infostealer_mass_extraction"] and hours["low_and_slow"]
+    # (the app's login redirect comes a fraction of a second before the session's start)
+    assert all(12.98 <= h < 15 for h in hours["infostealer_mass_extraction"])
+    assert all(14.98 <= h < 16.1 for h in hours["low_and_slow"])
