@@ -297,19 +297,31 @@ def simulate(start_date: str = typer.Option(..., "--start-date", help="First sim
                                           "labels/world.json (with its --seed: the same world again)"),
              assignments: list[str] = typer.Option([], "--set", help="One option as group.field=value, "
                                                    "e.g. infostealer.views_per_day=500,1000 or dirt.enabled=false "
-                                                   "(repeatable; fields in simulator/options.py)")) -> None:
+                                                   "(repeatable; fields in simulator/options.py)"),
+             overwrite: bool = typer.Option(False, "--overwrite", help="Replace the world already in --out "
+                                            "(its inbox/, reference/ and labels/ folders)")) -> None:
     """Generate a seeded synthetic world: raw logs, reference data and attack labels."""
+    import shutil
+
     from simulator.options import SimulationOptions, from_cli
+    from simulator.world import WORLD_FOLDERS
     from simulator.world import simulate as run
 
     if options is not None and not options.is_file():
         fail(f"no such options file: {options}")
+    existing = [out / name for name in WORLD_FOLDERS if (out / name).exists()]
+    if existing and not overwrite:
+        # stale day files of an earlier world would sit beside the new one's labels
+        fail(f"{out} already holds a world ({', '.join(p.name for p in existing)}); "
+             "give another --out or --overwrite to replace it")
     try:
         first_day = date.fromisoformat(start_date)
         kwargs = from_cli(assignments, options)
         SimulationOptions.from_kwargs(**kwargs)  # unknown names fail here, before any work
     except (ValueError, TypeError) as exc:
         fail(str(exc))
+    for folder in existing:
+        shutil.rmtree(folder)
     with console.status("simulating..."):
         summary = run(first_day, days, agents, seed, out, **kwargs)
     console.print(f"{summary.events:,} lines in {summary.seconds:.1f} s "

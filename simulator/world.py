@@ -23,6 +23,7 @@ from simulator.context import Day, Sim
 from simulator.options import SimulationOptions
 
 BIG_FILE = 2_000_000  # lines from which a file is not sorted as a copy but gathered by blocks
+WORLD_FOLDERS = ("inbox", "reference", "labels")  # what `simulate` writes under its `out`
 QUEUED_ROWS = 1_000_000  # rows queued for the writers past which the main thread waits (two files always fit)
 
 

@@ -118,3 +118,19 @@ def test_attack_hours_are_options(tmp_path):
     # (the app's login redirect comes a fraction of a second before the session's start)
     assert all(12.98 <= h < 15 for h in hours["infostealer_mass_extraction"])
     assert all(14.98 <= h < 16.1 for h in hours["low_and_slow"])
+
+
+def test_an_existing_world_is_replaced_only_with_overwrite(tmp_path):
+    out = tmp_path / "w"
+    stale = out / "inbox" / "app-2020-01-01.jsonl.gz"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"an earlier world's day")
+    refused = CliRunner().invoke(app, ["simulate", *SMALL, "--out", str(out)])
+    assert refused.exit_code == 2 and "already holds a world (inbox)" in " ".join(refused.output.split())
+    assert stale.exists() and not (out / "labels").exists()
+    bad_option = CliRunner().invoke(app, ["simulate", *SMALL, "--out", str(out), "--overwrite",
+                                          "--set", "dirt.rate=lots"])
+    assert bad_option.exit_code == 2 and stale.exists()  # nothing deleted before the options are valid
+    replaced = CliRunner().invoke(app, ["simulate", *SMALL, "--out", str(out), "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert not stale.exists() and (out / "labels" / "labels.json").exists()
