@@ -142,7 +142,7 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
                     pending.setdefault(key, {}).setdefault(source, []).append(
                         frame.filter(pl.Series(utc == u)))
             frames.clear()  # the day's frames now live in `pending` only
-            del frame
+            frame = None  # type: ignore[assignment]  # (nor in this loop variable; may be unbound)
         for key in sorted(k for k in pending if k < d):
             flush(key)
     for key in sorted(pending):
