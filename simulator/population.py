@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+import polars as pl
 
 from simulator import ids
 from simulator.geo import FRENCH
@@ -286,14 +287,10 @@ def _assign_portfolios(pop: Population, rng: np.random.Generator) -> None:
     """Disjoint portfolios: each followed beneficiary belongs to one organisation."""
     need = sum(len(a.portfolio) for a in pop.agents)
     pop.ben_hi = ids.beneficiary_space(need)
-    draw = pop.beneficiaries(rng, int(need * 1.3) + 1000)
-    _, first = np.unique(draw, return_index=True)
-    pool = draw[np.sort(first)]
+    pool = _first_occurrences(pop.beneficiaries(rng, int(need * 1.3) + 1000))
     while len(pool) < need:  # never in the historical space (sized for it); a top-up otherwise
         more = pop.beneficiaries(rng, need - len(pool) + 1000)
-        pool = np.concatenate([pool, more])
-        _, first = np.unique(pool, return_index=True)
-        pool = pool[np.sort(first)]
+        pool = _first_occurrences(np.concatenate([pool, more]))
     pool = pool[:need]
     pos = 0
     owners, orgs = [], []
@@ -308,10 +305,14 @@ def _assign_portfolios(pop: Population, rng: np.random.Generator) -> None:
         org.portfolio = np.sort(np.concatenate(chunks)) if chunks else np.zeros(0, np.int64)
         owners.append(org.portfolio)
         orgs.append(np.full(len(org.portfolio), org.idx))
-    owner = np.concatenate(owners)
-    order = np.argsort(owner)
-    pop.owner = owner[order]
-    pop.owner_org = np.concatenate(orgs)[order]
+    by_number = pl.DataFrame({"owner": np.concatenate(owners), "org": np.concatenate(orgs)}).sort("owner")
+    pop.owner, pop.owner_org = by_number["owner"].to_numpy(), by_number["org"].to_numpy()
+
+
+def _first_occurrences(numbers: np.ndarray) -> np.ndarray:
+    """`numbers` without repeats, each kept where it first appears (hashing: millions of draws
+    in a large world, where a sort-based unique took seconds)."""
+    return pl.Series(numbers).unique(maintain_order=True).to_numpy()
 
 
 def add_service_accounts(pop: Population, count: int, rng: np.random.Generator, seed: int) -> list[int]:
