@@ -29,18 +29,19 @@ import time  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from simulator.options import from_cli  # noqa: E402
 from simulator.world import simulate  # noqa: E402
 
 
 def run(days: int, agents: int, seed: int = 1, start: date = date(2025, 11, 3),
-        out: Path | None = None) -> dict:
+        out: Path | None = None, options: dict | None = None) -> dict:
     """One timed world in a scratch folder (deleted afterwards unless `out` is given)."""
     scratch = out is None
     folder = Path(tempfile.mkdtemp(prefix="vigie-bench-")) if out is None else out
     try:
         load = os.getloadavg()[0]
         wall, cpu, t0 = time.perf_counter(), time.process_time(), os.times()
-        summary = simulate(start, days, agents, seed, folder)
+        summary = simulate(start, days, agents, seed, folder, **(options or {}))
         wall, cpu, t1 = time.perf_counter() - wall, time.process_time() - cpu, os.times()
         size = sum(p.stat().st_size for p in (folder / "inbox").iterdir())
     finally:
@@ -78,10 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print one JSON object (runs and verdict)")
+    ap.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
+                    help="a simulation option, as `vigie simulate --set` (e.g. infostealer.enabled=false)")
     args = ap.parse_args(argv)
+    try:
+        options = from_cli(args.set)
+    except ValueError as exc:
+        ap.error(str(exc))
     runs = []
     for _ in range(args.repeat):
-        r = run(args.days, args.agents, args.seed)
+        r = run(args.days, args.agents, args.seed, options=options)
         runs.append(r)
         if not args.json:
             print(r, flush=True)
