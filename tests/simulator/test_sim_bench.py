@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from simulator import bench
 
 
@@ -35,3 +37,21 @@ def test_benchmark_prints_its_runs_and_exits_1_when_a_target_is_missed(capsys):
     assert report["events_per_s_target"] == 300_000
     assert status == (0 if report["events_per_s_met"] else 1)
 
+
+
+
+def test_benchmark_passes_its_options_to_the_world(capsys, monkeypatch):
+    seen = []
+
+    def simulate(*args, **options):
+        seen.append(options)
+        return real(*args, **options)
+
+    real = bench.simulate
+    monkeypatch.setattr(bench, "simulate", simulate)
+    bench.main(["--days", "1", "--agents", "40", "--json", "--set", "account_manager.enabled=false"])
+    assert seen == [{"account_manager": {"enabled": False}}]
+    assert json.loads(capsys.readouterr().out)["runs"][0]["events"] > 0
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--days", "1", "--set", "nope.x=1"])
+    assert stop.value.code == 2
