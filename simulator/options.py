@@ -138,7 +138,7 @@ class SimulationOptions:
                 unknown = set(value) - {f.name for f in fields(current)}
                 if unknown:
                     raise TypeError(f"unknown option {key}.{sorted(unknown)[0]}")
-                value = replace(current, **_tuples(value))
+                value = replace(current, **{k: _tuple(v) for k, v in value.items()})
             if key == "cutover" and isinstance(value, str):
                 value = date.fromisoformat(value)
             value = _tuple(value)  # a range read from JSON
@@ -151,12 +151,8 @@ class SimulationOptions:
         return data
 
 
-def _tuples(group: dict) -> dict:
-    """JSON gives ranges and hour windows as lists; the defaults are tuples (same world)."""
-    return {k: _tuple(v) for k, v in group.items()}
-
-
 def _tuple(value: object) -> object:
+    """JSON gives ranges and hour windows as lists; the defaults are tuples (same world)."""
     return tuple(_tuple(v) for v in value) if isinstance(value, list) else value
 
 
@@ -173,15 +169,16 @@ def from_cli(assignments: list[str], options_file: Path | None = None) -> dict:
         kw = dict(data.get("options", data)) if isinstance(data, dict) else {}
         if not kw:
             raise ValueError(f"{options_file}: no options object")
+    defaults = SimulationOptions()
     for text in assignments:
         key, sep, raw = text.partition("=")
         if not sep:
             raise ValueError(f"--set {text!r}: expected key=value")
         group, _, name = key.strip().rpartition(".")
-        target, owner = (kw, SimulationOptions()) if not group else (
-            kw.setdefault(group, {}), getattr(SimulationOptions(), group, None))
-        if owner is None or not is_dataclass(owner) or (group and not isinstance(target, dict)):
+        owner = getattr(defaults, group, None) if group else defaults
+        if not is_dataclass(owner) or isinstance(owner, type):
             raise ValueError(f"--set {key}: unknown option group {group!r}")
+        target = kw.setdefault(group, {}) if group else kw
         kinds = {f.name: str(f.type) for f in fields(owner)}
         if name not in kinds or is_dataclass(getattr(owner, name)):
             raise ValueError(f"--set {key}: unknown option")

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from flows.cli import app
 from simulator.options import SimulationOptions, from_cli
 
-SMALL = ["--start-date", "2025-11-17", "--days", "3", "--agents", "60", "--seed", "5",
-         "--set", "infostealer.views_per_day=200,400", "--set", "account_manager.views_per_day=300,600",
+WORLD = ["--start-date", "2025-11-17", "--days", "3", "--agents", "60", "--seed", "5"]
+SMALL = [*WORLD, "--set", "infostealer.views_per_day=200,400", "--set", "account_manager.views_per_day=300,600",
          "--set", "abused_advisors.views_per_session=50,100", "--set", "cookie_replay.views=50,100"]
 
 
@@ -71,7 +71,7 @@ def test_options_from_world_json_regenerate_the_same_bytes(tmp_path):
     first, again = tmp_path / "first", tmp_path / "again"
     assert CliRunner().invoke(app, ["simulate", *SMALL, "--out", str(first),
                                     "--set", "dirt.rate=0.002"]).exit_code == 0
-    result = CliRunner().invoke(app, ["simulate", *SMALL[:8], "--out", str(again),
+    result = CliRunner().invoke(app, ["simulate", *WORLD, "--out", str(again),
                                       "--options", str(first / "labels" / "world.json")])
     assert result.exit_code == 0, result.output
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
