@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -46,6 +46,16 @@ class Settings(BaseSettings):
         default=2, description="Events this far from the file's dated day are quarantined"
     )
     quarantine_retention_days: int = Field(default=90, description="Quarantined raw lines kept this long")
+    notify_webhook_url: str | None = Field(
+        default=None, description="Mattermost/Slack-compatible incoming webhook for incomplete or failed "
+        "nights and new critical incidents")
+    notify_smtp_host: str | None = Field(default=None, description="SMTP server for the same messages by e-mail")
+    notify_smtp_port: int = Field(default=25, description="SMTP port")
+    notify_smtp_from: str = Field(default="vigie@localhost", description="Sender of Vigie's e-mails")
+    notify_smtp_to: str = Field(default="", description="Recipients, comma-separated")
+    notify_smtp_starttls: bool = Field(default=False, description="STARTTLS before sending")
+    notify_smtp_user: str | None = Field(default=None, description="SMTP login (optional)")
+    notify_smtp_password: SecretStr | None = Field(default=None, description="SMTP password (optional)")
 
     @classmethod
     def settings_customise_sources(
