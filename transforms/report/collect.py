@@ -161,6 +161,7 @@ def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = 
         "trend": sorted(trend.values(), key=lambda t: (-t["severity_rank"], t["rule_id"])),
         "exposed": exposed,
         "health": _health(conn, lake, day, run_state or {}),
+        "night": (run_state or {}).get("night") or {"status": "unknown", "reasons": []},
         "rules": rules,
     }
 

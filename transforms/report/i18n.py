@@ -211,6 +211,81 @@ REQUIREMENTS = {
 }
 
 
+# Why a night is incomplete or failed (transforms/nightly.py NightStatus codes): the banner at
+# the top of the report, the notification and the run summary all say it in these words.
+NIGHT: dict[str, dict[str, str]] = {
+    "fr": {
+        "banner_incomplete": "Données manquantes : {reasons} — l'absence d'incident ne vaut pas absence d'attaque.",
+        "banner_failed": "La nuit a échoué : {reasons} — ce rapport ne couvre pas la journée.",
+        "no_incident_incomplete": "Aucun incident détecté sur les données reçues, mais la nuit est incomplète : l'absence d'incident ne vaut pas absence d'attaque.",
+        "source_missing": "aucun fichier {source} pour ce jour (données tardives encore attendues : la nuit sera rejouée à leur arrivée)",
+        "source_empty": "fichier {source} {file} sans ligne exploitable ({lines} lignes lues, {quarantined} en quarantaine)",
+        "rules_skipped": "{n} règle(s) non exécutée(s) faute de {needs} : {rules}",
+        "rules_skipped_reference": "{n} règle(s) non exécutée(s) faute de {needs} : {rules} (données de référence cherchées dans {path})",
+        "rules_failed": "{n} règle(s) en échec : {rules} ({message})",
+        "reference_missing": "données de référence absentes de {path} : {files}",
+        "error": "erreur {type} : {message}",
+        "subject_incomplete": "Vigie : nuit incomplète ({days})",
+        "subject_failed": "Vigie : nuit en échec ({days})",
+    },
+    "en": {
+        "banner_incomplete": "Missing data: {reasons} — no incident does not mean no attack.",
+        "banner_failed": "The night failed: {reasons} — this report does not cover the day.",
+        "no_incident_incomplete": "No incident found in the data received, but the night is incomplete: no incident does not mean no attack.",
+        "source_missing": "no {source} file for this day (late data still expected: the night is re-run when it arrives)",
+        "source_empty": "{source} file {file} has no usable line ({lines} lines read, {quarantined} quarantined)",
+        "rules_skipped": "{n} rule(s) skipped for lack of {needs}: {rules}",
+        "rules_skipped_reference": "{n} rule(s) skipped for lack of {needs}: {rules} (reference data looked for in {path})",
+        "rules_failed": "{n} rule(s) failed: {rules} ({message})",
+        "reference_missing": "reference data missing from {path}: {files}",
+        "error": "{type} error: {message}",
+        "subject_incomplete": "Vigie: incomplete night ({days})",
+        "subject_failed": "Vigie: failed night ({days})",
+    },
+}
+
+
+NIGHT_STATUS = {
+    "fr": {"complete": "complète", "incomplete": "incomplète", "failed": "en échec"},
+    "en": {"complete": "complete", "incomplete": "incomplete", "failed": "failed"},
+}
+
+
+def describe_reason(reason: dict, lang: str) -> str:
+    """One NightStatus reason in words (an unknown code is shown as it is)."""
+    words = NIGHT[lang]
+    code = reason.get("code", "")
+    if code == "source_missing":
+        return words[code].format(source=translate(SOURCES, reason["source"], lang))
+    if code == "source_empty":
+        return words[code].format(source=translate(SOURCES, reason["source"], lang), file=reason["file"],
+                                  lines=number(reason.get("lines_read"), lang),
+                                  quarantined=number(reason.get("rows_quarantined"), lang))
+    if code == "rules_skipped":
+        needs = ", ".join(translate(REQUIREMENTS, n, lang) for n in reason.get("needs", []))
+        key = "rules_skipped_reference" if reason.get("reference") else code
+        return words[key].format(n=len(reason["rules"]), needs=needs, rules=", ".join(reason["rules"]),
+                                 path=reason.get("reference"))
+    if code == "rules_failed":
+        return words[code].format(n=len(reason["rules"]), rules=", ".join(reason["rules"]),
+                                  message=reason.get("message", ""))
+    if code == "reference_missing":
+        return words[code].format(path=reason["path"], files=", ".join(reason["files"]))
+    if code == "error":
+        return words[code].format(type=reason.get("type", "?"), message=reason.get("message", ""))
+    return str(code)
+
+
+def describe_reasons(reasons: list[dict], lang: str) -> str:
+    return " ; ".join(describe_reason(r, lang) for r in reasons) if lang == "fr" else \
+        "; ".join(describe_reason(r, lang) for r in reasons)
+
+
+def night_subject(status: str, days: list[str], lang: str) -> str:
+    shown = ", ".join(days[:5]) + (f" (+{len(days) - 5})" if len(days) > 5 else "")
+    return NIGHT[lang]["subject_failed" if status == "failed" else "subject_incomplete"].format(days=shown)
+
+
 def translate(table: dict[str, dict[str, str]], value: object, lang: str) -> str:
     """`value` in `lang` when the table knows it, else as it is (a code is better than nothing)."""
     text = "" if value is None else str(value)

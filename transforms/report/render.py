@@ -17,11 +17,13 @@ from transforms.report.collect import _rule_title, runbook_steps
 from transforms.report.i18n import (
     LABELS,
     NET_TAGS,
+    NIGHT,
     REASONS,
     SEVERITY,
     SOURCES,
     check_lang,
     day_month,
+    describe_reasons,
     long_date,
     number,
     numeric_date,
@@ -144,7 +146,19 @@ def context(data: dict, exposed_dir: str) -> dict:
             "numeric_day": numeric_date(_day(data["day"]), lang), "short_day": day_month(_day(data["day"]), lang),
             "data": data, "incidents": incidents, "trend": trend, "trend_days": day_names,
             "severities": severities, "n": lambda v: number(v, lang), "exposed_dir": exposed_dir,
-            "health": _health(data["health"], lang), "activity": data["activity"]}
+            "health": _health(data["health"], lang), "activity": data["activity"], **night_banner(data, lang)}
+
+
+def night_banner(data: dict, lang: str) -> dict[str, str]:
+    """The banner at the very top of an incomplete or failed night's report, and the words that
+    replace "no incident today" when the night did not see all its data."""
+    night = data.get("night") or {"status": "unknown", "reasons": []}
+    words = NIGHT[lang]
+    if night["status"] in ("incomplete", "failed"):
+        reasons = describe_reasons(night["reasons"], lang)
+        return {"banner": words[f"banner_{night['status']}"].format(reasons=reasons),
+                "no_incident": words["no_incident_incomplete"]}
+    return {"banner": "", "no_incident": LABELS[lang]["no_incident"]}
 
 
 def render_html(data: dict, exposed_dir: str = "exposed/", lang: str | None = None) -> str:
