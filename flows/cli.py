@@ -1,7 +1,15 @@
 """The `vigie` command line: one typer app, one small function per command.
 
 Commands only parse arguments, show progress and print summaries; the work is done by
-the flows (Prefect) and by `transforms` (pure data logic).
+`transforms` (plain code). With PREFECT_API_URL set, `ingest`, `nightly` and `backfill` run
+the same code inside the Prefect flows of `flows/` (tasks, artifacts, logs on the server);
+without it they never start Prefect.
+
+Exit codes of `nightly` and `backfill` (and of the other commands where they apply):
+0 every night complete; 1 failed (the run raised, the inbox folder is missing, the Prefect
+server is unreachable); 2 refused (a bad argument or setting, a day not over yet, a report of
+a night never run, the lake busy, no pseudonym key); 3 incomplete (a night could not see all
+its data: the report's banner and the run summary say why).
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from flows import prefect_env  # noqa: F401  (Prefect defaults before any Prefect import)
-from transforms.ingest import FileResult
+from flows.prefect_env import ServerUnreachable, api_url, require_server
+from transforms.ingest import FileResult, IngestError
 from transforms.lake import LakeBusyError, private_umask
 from transforms.pseudonymise import PseudonymKeyError
 
@@ -30,6 +39,10 @@ console = Console(stderr=True)
 def _root() -> None:
     """Settings come from vigie.toml and VIGIE_* variables (see README)."""
     private_umask()  # everything Vigie writes (lake, reports, exports, Prefect's home) is owner-only
+
+
+EXIT_FAILED, EXIT_REFUSED, EXIT_INCOMPLETE = 1, 2, 3
+STATUS_EXIT = {"complete": 0, "incomplete": EXIT_INCOMPLETE, "failed": EXIT_FAILED}
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -87,13 +100,20 @@ def ingest(
     source: str = typer.Option("auto", help="auto | proconnect | app"),
 ) -> None:
     """Ingest raw log files into the lake (re-ingesting a file changes nothing)."""
-    from flows.ingest import ingest_flow
-    from flows.progress import subscribe, unsubscribe
+    from transforms.config import ingest_options
+    from transforms.ingest import check_source, ingest_run
+    from transforms.progress import subscribe, unsubscribe
+    from transforms.settings import Settings
 
+    try:
+        check_source(source)
+    except IngestError as exc:
+        fail(f"--source: {exc}")
     files = _input_files(paths)
     if not files:
         fail("no input file (.jsonl, .jsonl.gz, .log, .ndjson) found")
     preflight()
+    server = _prefect_server()
     results: list[FileResult] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as bar:
@@ -106,28 +126,53 @@ def ingest(
 
         subscribe(on_event)
         try:
-            ingest_flow([str(f) for f in files], source)
-        except (PseudonymKeyError, LakeBusyError) as exc:
+            if server:
+                from flows.ingest import ingest_flow
+
+                ingest_flow([str(f) for f in files], source)
+            else:
+                ingest_run(files, ingest_options(Settings()), source)
+        except (PseudonymKeyError, LakeBusyError, IngestError) as exc:
             fail(str(exc))
         finally:
             unsubscribe(on_event)
     print_ingest_summary(results)
 
 
+def _prefect_server() -> str | None:
+    """PREFECT_API_URL when set (and answering); None: the plain driver, no Prefect at all."""
+    url = api_url()
+    if url:
+        try:
+            require_server(url)
+        except ServerUnreachable as exc:
+            fail(str(exc), EXIT_FAILED)
+    return url
+
+
 # --- nightly run, backfill, report (flows/nightly.py) -------------------------------------
 
 def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
+    return None if value is None else _date(value, option)
+
+
+def _date(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
         fail(f"{option} must be a date like 2025-07-05, not {value!r}")
-    return None
+        raise  # fail() has raised typer.Exit already
 
 
 def print_run_summary(summary: dict) -> None:
+    from transforms.report.i18n import describe_reasons
+
     inbox = summary["inbox"]
+    colour = {"complete": "green", "incomplete": "bold red", "failed": "bold red"}[summary["status"]]
+    console.print(f"[{colour}]night of {summary['day']}: {summary['status'].upper()}[/]")
+    for day, night in summary["nights"].items():
+        if night["status"] != "complete":
+            console.print(f"  [bold red]{day} {night['status']}: {describe_reasons(night['reasons'], 'en')}[/]")
     console.print(f"[bold]night of {summary['day']}[/]: {inbox['files']} file(s) to ingest "
                   f"({inbox['late']} late), {inbox['known']} already ingested, {inbox['future']} for later days")
     if summary["late_files"]:
@@ -146,11 +191,28 @@ def print_run_summary(summary: dict) -> None:
     for rep in summary["reports"]:
         console.print(f"  report {rep['day']}: {rep['incidents']} incident(s), {rep['people_exposed']:,} people "
                       f"exposed ({rep['people_with_nir']:,} with NIR) → {rep['folder']}/report.html")
+    for note in summary.get("notifications") or []:
+        console.print(f"  notification: {note}")
 
 
-def _run_with_progress(run, label: str) -> object:  # noqa: ANN001
-    from flows.progress import subscribe, unsubscribe
+def _run_nights(days: list[date], label: str) -> list[dict]:
+    """Run the nights with a progress bar: the plain driver, or the Prefect flow when a server is set."""
+    from transforms.nightly import InboxMissingError, NightRefused, RunSummary, check_day, inbox_files, run_nights
+    from transforms.progress import subscribe, unsubscribe
+    from transforms.settings import Settings
 
+    settings = Settings()
+    try:
+        for day in days:
+            check_day(day, settings.timezone)
+        inbox_files(Path(settings.inbox))
+    except NightRefused as exc:
+        fail(str(exc), EXIT_REFUSED)
+    except InboxMissingError as exc:
+        fail(str(exc), EXIT_FAILED)
+    preflight()
+    server = _prefect_server()
+    summaries: list[dict] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as bar:
         job = bar.add_task(label, total=None)
@@ -167,41 +229,72 @@ def _run_with_progress(run, label: str) -> object:  # noqa: ANN001
                 bar.update(job, advance=1, description=f"detected {payload}")
             elif step == "nightly.report":
                 bar.update(job, advance=1, description=f"report {payload.day}")
+            elif step == "nightly.summary" and isinstance(payload, RunSummary):
+                summaries.append(payload.as_dict())
 
         subscribe(on_event)
         try:
-            return run()
-        except (PseudonymKeyError, LakeBusyError) as exc:
+            if server:
+                _run_flow(days)
+            else:
+                run_nights(days, settings)
+        except (PseudonymKeyError, LakeBusyError, NightRefused) as exc:
             fail(str(exc))
+        except InboxMissingError as exc:
+            fail(str(exc), EXIT_FAILED)
+        except Exception as exc:  # noqa: BLE001 - the night failed: say it in one line (the team was told)
+            console.print_exception(max_frames=4)
+            fail(f"the night failed: {type(exc).__name__}: {exc}", EXIT_FAILED)
         finally:
             unsubscribe(on_event)
-    return None
+    return summaries
+
+
+def _run_flow(days: list[date]) -> None:
+    """The Prefect flow of the nights; a failed run raises its error, an Incomplete one does not."""
+    from flows.nightly import INCOMPLETE
+    from flows.nightly import backfill as backfill_flow
+    from flows.nightly import nightly as nightly_flow
+
+    state = (nightly_flow(days[0], return_state=True) if len(days) == 1
+             else backfill_flow(days[0], days[-1], return_state=True))
+    if state.is_failed() and state.name != INCOMPLETE:
+        state.result()  # raises the flow's error
+
+
+def _finish(summaries: list[dict]) -> None:
+    for summary in summaries:
+        print_run_summary(summary)
+    status = max((s["status"] for s in summaries), key=list(STATUS_EXIT).index, default="complete")
+    if status != "complete":
+        console.print(f"[bold red]{status.upper()}: see the banner at the top of the report[/]")
+    raise typer.Exit(STATUS_EXIT[status])
 
 
 @app.command()
 def nightly(day: str = typer.Option(None, "--date", help="Day to run (default: yesterday, local time)")) -> None:
-    """Ingest the day's inbox files (and late ones), detect, link incidents, write the report."""
-    from flows.nightly import nightly as nightly_flow
+    """Ingest the day's inbox files (and late ones), detect, link incidents, write the report.
 
-    when = _day(day, "--date")
-    preflight()
-    summary = _run_with_progress(lambda: nightly_flow(when), "nightly")
-    print_run_summary(summary)
+    Exit 0 complete, 3 incomplete (missing data), 1 failed, 2 refused."""
+    from transforms.nightly import default_day
+    from transforms.settings import Settings
+
+    when = _day(day, "--date") or default_day(Settings().timezone)
+    _finish(_run_nights([when], "nightly"))
 
 
 @app.command()
 def backfill(start: str = typer.Option(..., "--from", help="First day"),
              end: str = typer.Option(..., "--to", help="Last day (included)")) -> None:
-    """Run the nightly pipeline over every day of a range, in order, in one process."""
-    from flows.nightly import backfill as backfill_flow
+    """Run the nightly pipeline over every day of a range, in order, in one process.
 
-    first, last = _day(start, "--from"), _day(end, "--to")
+    Exit 0 if every night was complete, 3 if one was incomplete, 1 failed, 2 refused."""
+    from transforms.nightly import days_between
+
+    first, last = _date(start, "--from"), _date(end, "--to")
     if last < first:
         fail("--to is before --from")
-    preflight()
-    summaries = _run_with_progress(lambda: backfill_flow(first, last), "backfill")
-    for summary in summaries:
-        print_run_summary(summary)
+    _finish(_run_nights(days_between(first, last), "backfill"))
 
 
 @app.command()
@@ -217,10 +310,24 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
     if lang not in ("fr", "en") or settings.lang not in ("fr", "en"):
         fail("--lang and the setting lang must be fr or en")
     from transforms.lake import lake_lock
+    from transforms.nightly import NightRefused, assess_day, check_day, night_has_run
+    from transforms.report import load_run_state
 
+    when = _date(day, "--date")
+    try:
+        check_day(when, settings.timezone)
+    except NightRefused as exc:
+        fail(str(exc))
     try:  # a nightly run rewrites reports too: one writer at a time
         with lake_lock(settings.lake, wait_seconds=5):
-            result = write_report(settings.lake, settings.reports, _day(day, "--date"), lang,
+            if not night_has_run(settings.lake, when):
+                fail(f"the night of {when} has not run (no findings for it in {Path(settings.lake).resolve()}): "
+                     f"run `vigie nightly --date {when}` first")
+            state = load_run_state(settings.reports, when)
+            if "night" not in state:  # detected by `vigie detect`, never by a nightly run: judge the data now
+                state["night"] = assess_day(Path(settings.lake), when, state.get("rules") or [],
+                                            Path(settings.reference)).as_dict()
+            result = write_report(settings.lake, settings.reports, when, lang, state,
                                   memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads,
                                   main_lang=settings.lang)
     except LakeBusyError as exc:
@@ -242,7 +349,7 @@ def detect(day: str = typer.Option(..., "--date", help="Day to run the rules on"
     settings = Settings()
     try:
         with lake_lock(settings.lake, wait_seconds=5):
-            summary = run_day(settings.lake, _day(day, "--date"), memory_limit=settings.duckdb_memory_limit,
+            summary = run_day(settings.lake, _date(day, "--date"), memory_limit=settings.duckdb_memory_limit,
                               threads=settings.duckdb_threads)
     except LakeBusyError as exc:
         fail(str(exc))
@@ -332,13 +439,20 @@ def simulate(start_date: str = typer.Option(..., "--start-date", help="First sim
 def serve(cron: str = typer.Option(None, help="Cron of the nightly run (default: settings, 30 2 * * *)"),
           timezone: str = typer.Option(None, help="Time zone of the cron (default: Europe/Paris)")) -> None:
     """Register the nightly deployment with its cron on the Prefect server and run it (flow.serve)."""
-    from flows.deploy import NoServerError, serve_nightly
+    from flows.deploy import NoServerError
 
     preflight()
+    if not api_url():
+        fail(str(NoServerError()))
+    _prefect_server()
+    from flows.deploy import serve_nightly
+
     try:
         serve_nightly(cron, timezone)
     except NoServerError as exc:
         fail(str(exc))
+    except KeyboardInterrupt:
+        console.print("stopped")
 
 
 # --- the analyst's workbench (transforms/workbench.py) -------------------------------------

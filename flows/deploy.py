@@ -25,6 +25,11 @@ BACKFILL = "vigie-backfill"
 class NoServerError(RuntimeError):
     """Scheduling needs a long-lived Prefect server; the temporary one cannot schedule."""
 
+    def __init__(self, message: str = "PREFECT_API_URL is not set: scheduled runs need a Prefect server. Start one "
+                 "with `DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false prefect server start` and "
+                 "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (see docs/operations.md)") -> None:
+        super().__init__(message)
+
 
 def deployments(cron: str, timezone: str) -> list[RunnerDeployment]:
     """The nightly deployment on its cron (local time) and an unscheduled backfill one."""
@@ -41,9 +46,7 @@ def deployments(cron: str, timezone: str) -> list[RunnerDeployment]:
 def serve_nightly(cron: str | None = None, timezone: str | None = None) -> None:
     """Register the deployments and run them from this process until stopped (Ctrl-C)."""
     if not os.environ.get("PREFECT_API_URL"):
-        raise NoServerError(
-            "PREFECT_API_URL is not set: scheduled runs need a Prefect server. Start one with "
-            "`prefect server start` and `export PREFECT_API_URL=http://127.0.0.1:4200/api` (see docs/operations.md)")
+        raise NoServerError()
     settings = Settings()
     # limit=1: one run at a time in this process (the lake's lock would refuse a second anyway)
     serve(*deployments(cron or settings.nightly_cron, timezone or settings.timezone), limit=1)

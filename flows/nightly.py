@@ -1,171 +1,94 @@
-"""The nightly run and the backfill: ingest → detect → report, one day after another.
+"""The nightly run and the backfill as Prefect flows: the driver of `transforms.nightly`, wired.
 
-This module only wires steps that live in `transforms` (plan, ingest, detection, report);
-it holds the lake's lock once for the whole run (never nested), retries only the steps that
-do file I/O, and leaves a run summary with per-step timings beside each report (run.json).
+Why so thin: a plain `vigie nightly` runs the same driver without Prefect; here it only gets
+tasks (the run page shows each file, day and report; the I/O steps are retried), artifacts,
+logs into the run, a run named after its night, and a final state an automation can match:
+`Completed` for a complete night, a FAILED-type state named `Incomplete` when a night could
+not see all its data (event `prefect.flow-run.Incomplete`), `Failed` when it raised.
 Flow parameters stay plain dates: settings and keys never reach Prefect's database.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed, State
 
 from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
-from flows.ingest import _is_io_error, ingest_paths
-from flows.progress import emit
-from transforms import quarantine
-from transforms.config import ingest_options
-from transforms.detect import run_day
-from transforms.ingest import IngestOptions
-from transforms.lake import clean_stale_tmp, crash_point, lake_lock, private_umask, safe_name
-from transforms.nightly import (
-    RunSummary,
-    StepTiming,
-    clear_pending,
-    days_between,
-    days_to_run,
-    default_day,
-    load_pending,
-    plan_inbox,
-    save_pending,
-)
-from transforms.report import ReportResult, load_run_state, save_run_state, write_report
+from flows.ingest import ingest_one, is_io_error
+from transforms.lake import private_umask
+from transforms.nightly import RunSummary, Steps, days_between, default_day, detect_day, report_day, run_nights
+from transforms.report import ReportResult
+from transforms.report.i18n import describe_reasons
 from transforms.settings import Settings
+
+INCOMPLETE = "Incomplete"  # the state name automations match (docs/operations.md)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="detect {day}")
 def detect(lake: Path, day: date, memory_limit: str, threads: int) -> dict:
-    summary = run_day(lake, day, memory_limit=memory_limit, threads=threads)
-    return {"day": str(day), "findings": summary.findings, "incidents": summary.incidents,
-            "by_severity": summary.by_severity, "baseline_days": summary.baseline_days,
-            "seconds": summary.seconds,
-            "rules": [{"rule_id": r.rule_id, "status": r.status, "findings": r.findings, "message": r.message}
-                      for r in summary.rules]}
+    return detect_day(lake, day, memory_limit, threads)
 
 
-@task(retries=2, retry_delay_seconds=5, retry_condition_fn=_is_io_error, cache_policy=NO_CACHE,
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=is_io_error, cache_policy=NO_CACHE,
       task_run_name="report {day}")
 def report(lake: Path, reports: Path, day: date, lang: str, run_state: dict, memory_limit: str,
            threads: int) -> ReportResult:
-    return write_report(lake, reports, day, lang, run_state, memory_limit, threads)
+    return report_day(lake, reports, day, lang, run_state, memory_limit, threads)
 
 
-def publish_artifacts(result: ReportResult) -> None:
-    """The day's report and incident table as Prefect artifacts (keys: lowercase, digits, dashes)."""
-    create_markdown_artifact(key=f"vigie-report-{result.day}", markdown=result.markdown,
-                             description=f"Vigie morning report for {result.day}")
+def publish_artifacts(result: ReportResult, night: dict) -> None:
+    """The day's report and a compact incident table as artifacts (keys: lowercase, digits, dashes)."""
+    status = "" if night["status"] == "complete" else \
+        f"**{night['status'].upper()}**: {describe_reasons(night['reasons'], 'en')}\n\n"
+    create_markdown_artifact(key=f"vigie-report-{result.day}", markdown=status + result.markdown,
+                             description=f"Vigie morning report for {result.day}: {result.html}")
     create_table_artifact(key=f"vigie-incidents-{result.day}",
                           table=result.incident_rows or [{"incident": "", "severity": "", "accounts": "",
                                                           "people_exposed": 0, "with_nir": 0, "rules": ""}],
-                          description=f"Incidents with a finding on {result.day}")
+                          description=f"Incidents with a finding on {result.day} ({night['status']} night)")
 
 
-def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
-              artifacts: bool = True) -> RunSummary:
-    """One night's work for `day` (the caller holds the lake lock; `opts` carries the key)."""
-    started = time.monotonic()
-    summary = RunSummary(day=str(day))
-    lake, reports = Path(settings.lake).resolve(), Path(settings.reports)
-
-    t = time.monotonic()
-    plan = plan_inbox(Path(settings.inbox), lake, day)
-    emit("nightly.plan", plan)
-    # What an earlier run killed midway had set out to do is finished by this one.
-    pending = load_pending(lake).merged([safe_name(p.name) for p in plan.files],
-                                        [safe_name(p.name) for p in plan.late])
-    if pending.files:
-        save_pending(lake, pending)
-    crash_point("nightly.planned")
-    if plan.files and opts is None:
-        opts = ingest_options(settings)
-    results = ingest_paths(plan.files, "auto", opts) if plan.files else []
-    crash_point("nightly.ingested")
-    summary.inbox = {"files": len(plan.files), "todays": len(plan.todays), "late": len(plan.late),
-                     "known": plan.known, "future": plan.future}
-    summary.ingested = [asdict(r) for r in results]
-    changed = [r for r in results if r.status != "skipped"]
-    purged = quarantine.purge(lake, settings.quarantine_retention_days)
-    touched = pending.touched(lake)
-    for r in changed:
-        touched[r.source_file] = sorted(set(touched.get(r.source_file, [])) | set(r.event_dates))
-    summary.late_files = sorted(name for name in pending.late if name in touched)
-    summary.steps.append(StepTiming("ingest", round(time.monotonic() - t, 2),
-                                    f"{len(results)} files, {sum(r.lines_read for r in changed)} lines, "
-                                    f"{sum(r.rows_quarantined for r in changed)} quarantined"
-                                    + (f", {len(purged)} quarantine file(s) past retention purged" if purged else "")))
-
-    days = days_to_run(day, [d for dates in touched.values() for d in dates])
-    summary.days_run = [str(d) for d in days]
-    emit("nightly.days", days)
-    for d in days:
-        t = time.monotonic()
-        detected = detect(lake, d, settings.duckdb_memory_limit, settings.duckdb_threads)
-        summary.detections.append(detected)
-        summary.steps.append(StepTiming(f"detect {d}", round(time.monotonic() - t, 2),
-                                        f"{detected['findings']} findings, {detected['incidents']} incidents"))
-        emit("nightly.detect", d)
-        crash_point("nightly.detected")
-
-        t = time.monotonic()
-        previous = load_run_state(reports, d)
-        late_for_day = sorted(set(previous.get("late_files") or []) |
-                              {name for name in summary.late_files if str(d) in touched[name] or d == day})
-        state = {"late_files": late_for_day, "rules": detected["rules"],
-                 "detection": {"status": "ran"}}
-        result = report(lake, reports, d, settings.lang, state, settings.duckdb_memory_limit,
-                        settings.duckdb_threads)
-        summary.reports.append({k: v for k, v in asdict(result).items() if k not in ("markdown", "incident_rows")})
-        summary.steps.append(StepTiming(f"report {d}", round(time.monotonic() - t, 2),
-                                        f"{result.incidents} incidents, {result.people_exposed} people exposed"))
-        if artifacts:
-            publish_artifacts(result)
-        crash_point("nightly.reported")
-        save_run_state(reports, d, {**state, "run": {"night_of": str(day), "steps": [
-            asdict(s) for s in summary.steps if s.step.endswith(str(d)) or s.step == "ingest"]}})
-        emit("nightly.report", result)
-    crash_point("nightly.before_clear")
-    clear_pending(lake)
-    summary.seconds = round(time.monotonic() - started, 2)
-    return summary
+PREFECT_STEPS = Steps(ingest_file=ingest_one, detect=detect, report=report, published=publish_artifacts)
 
 
-def _log(summary: RunSummary) -> None:
-    logger = get_run_logger()
-    for step in summary.steps:
-        logger.info("%s: %.2fs %s", step.step, step.seconds, step.detail)
+def final_state(summaries: list[RunSummary]) -> State:
+    """Completed when every night was complete; else a FAILED-type state named Incomplete."""
+    result = [s.as_dict() for s in summaries]
+    bad = {day: night for s in summaries for day, night in s.nights.items() if night["status"] != "complete"}
+    if not bad:
+        return Completed(data=result, message=f"{len(summaries)} night(s) complete")
+    message = " | ".join(f"{day}: {describe_reasons(night['reasons'], 'en')}" for day, night in bad.items())
+    return Failed(name=INCOMPLETE, data=result, message=message[:2000])
 
 
-@flow(name="vigie-nightly")
-def nightly(day: date | None = None) -> dict:
+def night_run_name() -> str:
+    """`vigie-nightly 2025-11-30`: the run page says which night it is (the default: yesterday)."""
+    day = flow_run.parameters.get("day") or default_day(Settings().timezone)
+    return f"vigie-nightly {day}"
+
+
+def backfill_run_name() -> str:
+    return f"vigie-backfill {flow_run.parameters.get('start')}..{flow_run.parameters.get('end')}"
+
+
+@flow(name="vigie-nightly", flow_run_name=night_run_name)
+def nightly(day: date | None = None) -> State:
     """Ingest the day's inbox files (and late ones), detect, link incidents, write the report."""
     private_umask()
     settings = Settings()
-    day = day or default_day(settings.timezone)
-    with lake_lock(settings.lake):
-        clean_stale_tmp(settings.lake)
-        summary = run_night(day, settings)
-    _log(summary)
-    return summary.as_dict()
+    summaries = run_nights([day or default_day(settings.timezone)], settings, PREFECT_STEPS, get_run_logger())
+    return final_state(summaries)
 
 
-@flow(name="vigie-backfill")
-def backfill(start: date, end: date) -> list[dict]:
+@flow(name="vigie-backfill", flow_run_name=backfill_run_name)
+def backfill(start: date, end: date) -> State:
     """Every day from `start` to `end`, in order, in this one process and under one lock."""
     private_umask()
     settings = Settings()
-    summaries = []
-    with lake_lock(settings.lake):
-        clean_stale_tmp(settings.lake)
-        opts = ingest_options(settings)  # the key and reference data, loaded once
-        for day in days_between(start, end):
-            summary = run_night(day, settings, opts)
-            _log(summary)
-            summaries.append(summary.as_dict())
-    return summaries
+    return final_state(run_nights(days_between(start, end), settings, PREFECT_STEPS, get_run_logger()))

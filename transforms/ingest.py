@@ -41,6 +41,7 @@ from transforms.lake import (
     safe_name,
     sql_string,
 )
+from transforms.progress import emit
 from transforms.pseudonymise import PseudonymKey
 from transforms.quarantine import write_quarantine
 from transforms.reader import LINE_SCHEMA, ReadStats, read_lines
@@ -465,24 +466,43 @@ def _drop_earlier_versions(lake: Path, entry: manifest.ManifestEntry) -> None:
         manifest.remove(lake, old.sha256)
 
 
+def check_source(source: str) -> str:
+    """`auto`, `proconnect` or `app`; anything else stops before a single file is read."""
+    if source != "auto" and source not in SOURCES:
+        raise IngestError(f"unknown source {source!r}; expected auto, {', '.join(SOURCES)}")
+    return source
+
+
+def ingest_path(path: Path, source: str, opts: IngestOptions) -> FileResult:
+    """One file: its source told from its name or first line (`auto`), then ingested."""
+    kind = detect_source(path) if source == "auto" else check_source(source)
+    return ingest_file(path, kind, opts)
+
+
 def ingest_files(paths: Iterable[Path], opts: IngestOptions, source: str = "auto",
-                 on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
-    """Ingest files one by one (sorted by name, so days arrive in order)."""
+                 on_file: Callable[[FileResult], None] | None = None,
+                 run_file: Callable[[Path, str, IngestOptions], FileResult] = ingest_path) -> list[FileResult]:
+    """Ingest files one by one, sorted by name so that days arrive in order.
+
+    `run_file` is how one file is ingested: `ingest_path` itself, or the Prefect flow's task
+    wrapping it (retries on I/O); the order, the checks and the progress are the same.
+    """
+    check_source(source)
     results = []
     for path in sorted((Path(p) for p in paths), key=lambda p: p.name):
-        kind = detect_source(path) if source == "auto" else source
-        if kind not in SOURCES:
-            raise IngestError(f"unknown source {kind!r}; expected auto, proconnect or app")
-        result = ingest_file(path, kind, opts)
+        result = run_file(path, source, opts)
         results.append(result)
+        emit("ingest.file", result)
         if on_file is not None:
             on_file(result)
     return results
 
 
 def ingest_run(paths: Iterable[Path], opts: IngestOptions, source: str = "auto",
-               on_file: Callable[[FileResult], None] | None = None, wait_seconds: float = 0.0) -> list[FileResult]:
-    """A whole ingest run without Prefect: hold the lake's lock, clear dead runs' scratch, ingest."""
+               on_file: Callable[[FileResult], None] | None = None, wait_seconds: float = 0.0,
+               run_file: Callable[[Path, str, IngestOptions], FileResult] = ingest_path) -> list[FileResult]:
+    """A whole ingest run (`vigie ingest`): hold the lake's lock, clear dead runs' scratch, ingest."""
+    check_source(source)
     with lake_lock(opts.lake, wait_seconds):
         clean_stale_tmp(opts.lake)
-        return ingest_files(paths, opts, source, on_file)
+        return ingest_files(paths, opts, source, on_file, run_file)
