@@ -1,9 +1,9 @@
 """Crashes of the nightly run: killed anywhere (SIGKILL), re-run, and the lake, findings and
 reports are those of a run that was never killed; nothing half-written is ever visible.
 
-The child process (this file run as a script) runs the nightly flow's own body
-(`flows.nightly.run_night` under the lake lock, like `vigie nightly`) with Prefect's task
-wrappers replaced by the plain functions, so that a run costs seconds and no server.
+The child process (this file run as a script) runs the nightly driver
+(`transforms.nightly.run_nights`, what `vigie nightly` runs without a Prefect server), so
+that a run costs seconds and no server.
 The scenario has a late file: the night of D4 ingests D2 (late) and D4, then re-runs
 D2, D3 and D4 — the case where a crash after ingest used to leave D3 stale for ever.
 """
@@ -208,36 +208,13 @@ def test_a_night_killed_at_any_moment_recovers(tmp_path, worlds, delay):
     assert_same_as_clean(root, worlds["clean"])
 
 
-def stub_prefect() -> None:
-    """Stand-ins for the few Prefect names the flows use: the flows' bodies run as plain calls
-    (importing Prefect alone costs seconds per child, and a killed child must not need a server)."""
-    import logging
-    import types
-
-    def decorator(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        def wrap(fn):  # noqa: ANN001, ANN202
-            fn.fn = fn
-            return fn
-        return wrap(args[0]) if args and callable(args[0]) and not kwargs else wrap
-
-    prefect = types.ModuleType("prefect")
-    prefect.flow, prefect.task = decorator, decorator
-    prefect.get_run_logger = lambda: logging.getLogger("vigie")
-    artifacts = types.ModuleType("prefect.artifacts")
-    artifacts.create_markdown_artifact = artifacts.create_table_artifact = lambda **kwargs: None
-    cache_policies = types.ModuleType("prefect.cache_policies")
-    cache_policies.NO_CACHE = None
-    sys.modules.update({"prefect": prefect, "prefect.artifacts": artifacts,
-                        "prefect.cache_policies": cache_policies})
-
-
 def main(first: str, last: str, wait: str) -> None:
-    """`vigie backfill --from first --to last` (one night when first == last), minus Prefect."""
-    stub_prefect()
-    from flows import nightly
+    """`vigie backfill --from first --to last` (one night when first == last): the plain driver."""
+    from transforms.nightly import days_between, run_nights
+    from transforms.settings import Settings
 
-    for summary in nightly.backfill(date.fromisoformat(first), date.fromisoformat(last)):
-        print(json.dumps({"day": summary["day"], "days_run": summary["days_run"]}), flush=True)
+    for summary in run_nights(days_between(date.fromisoformat(first), date.fromisoformat(last)), Settings()):
+        print(json.dumps({"day": summary.day, "days_run": summary.days_run}), flush=True)
 
 
 if __name__ == "__main__":

@@ -37,17 +37,6 @@ def test_late_data_reruns_every_day_since_in_order():
         date(2025, 7, 3), date(2025, 7, 4), date(2025, 7, 5)]
 
 
-def read_artifacts(keys: list[str]) -> dict[str, str]:
-    """Latest artifact data by key, posted by hand: 3.8's client sends nulls the server rejects."""
-    from prefect import get_client
-
-    with get_client(sync_client=True) as client:
-        response = client._client.post("/artifacts/filter", json={
-            "artifacts": {"key": {"any_": keys}}, "limit": 50, "offset": 0, "sort": "CREATED_DESC"})
-        response.raise_for_status()
-    return {a["key"]: str(a["data"]) for a in response.json()}
-
-
 def _outputs(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and p.name != "run.json"}
@@ -68,30 +57,37 @@ def vigie_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_backfill_then_a_late_file_then_a_rerun(vigie_env: Path, prefect_harness):
-    from flows.nightly import backfill, nightly
+def test_backfill_then_a_late_file_then_a_rerun(vigie_env: Path):
+    """The plain driver (what `vigie nightly` runs with no Prefect server): a night whose app
+    file is late is incomplete, says so, and is complete once the late file re-ran it."""
+    from transforms.nightly import run_nights
+    from transforms.settings import Settings
 
-    write_inbox(vigie_env / "inbox", DAYS, DAYS[-1])
+    write_inbox(vigie_env / "inbox", DAYS, DAYS[-1], proconnect=True)
     late = vigie_env / "inbox" / "app-2025-07-02.jsonl"
     late.rename(vigie_env / "held-back.jsonl")
 
-    summaries = backfill(DAYS[0], DAYS[2])
+    summaries = [s.as_dict() for s in run_nights(DAYS[:3], Settings())]
     assert [s["days_run"] for s in summaries] == [["2025-07-01"], ["2025-07-02"], ["2025-07-03"]]
+    assert [s["status"] for s in summaries] == ["complete", "incomplete", "complete"]
+    missing, skipped = summaries[1]["nights"]["2025-07-02"]["reasons"]
+    assert missing == {"code": "source_missing", "source": "app"}
+    assert skipped["code"] == "rules_skipped" and "app" in skipped["needs"] and skipped["reference"] is None
+    banner = (vigie_env / "reports" / "2025-07-02" / "report.md").read_text(encoding="utf-8").splitlines()[0]
+    assert banner.startswith("> **⚠ Données manquantes : aucun fichier application partenaire pour ce jour")
 
     (vigie_env / "held-back.jsonl").rename(late)
-    first = nightly(DAYS[3])
+    [first] = [s.as_dict() for s in run_nights([DAYS[3]], Settings())]
     assert first["late_files"] == ["app-2025-07-02.jsonl"]
     assert first["days_run"] == ["2025-07-02", "2025-07-03", "2025-07-04"]
+    assert first["status"] == "complete" and set(first["nights"]) == set(first["days_run"])
     report_dir = vigie_env / "reports" / "2025-07-04"
     html = (report_dir / "report.html").read_text(encoding="utf-8")
     assert "inc-" in html and VICTIM in html and "240 personnes exposées" in html
-    assert "app-2025-07-02.jsonl" in (vigie_env / "reports" / "2025-07-02" / "report.html").read_text()
+    replayed = (vigie_env / "reports" / "2025-07-02" / "report.html").read_text()
+    assert "app-2025-07-02.jsonl" in replayed and "Données manquantes" not in replayed
     before = _outputs(report_dir)
 
-    again = nightly(DAYS[3])
+    [again] = [s.as_dict() for s in run_nights([DAYS[3]], Settings())]
     assert again["inbox"]["files"] == 0 and again["days_run"] == ["2025-07-04"]
     assert _outputs(report_dir) == before  # same day, same bytes
-
-    artifacts = read_artifacts(["vigie-report-2025-07-04", "vigie-incidents-2025-07-04"])
-    assert set(artifacts) == {"vigie-report-2025-07-04", "vigie-incidents-2025-07-04"}
-    assert "240" in artifacts["vigie-report-2025-07-04"]

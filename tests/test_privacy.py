@@ -194,7 +194,7 @@ def test_prefect_database_artifacts_and_logs_hold_no_key_nor_clear_identifier(
         if name.startswith("VIGIE_") and name != "VIGIE_DEMO":
             monkeypatch.setenv(name, value)
     monkeypatch.delenv("VIGIE_DEMO", raising=False)
-    write_inbox(tmp_path / "inbox", DAYS, DAYS[-1])
+    write_inbox(tmp_path / "inbox", DAYS, DAYS[-1], proconnect=True)
     with caplog.at_level(logging.DEBUG):
         backfill(DAYS[0], DAYS[-1])
     url = get_current_settings().server.database.connection_url.get_secret_value()
@@ -204,7 +204,7 @@ def test_prefect_database_artifacts_and_logs_hold_no_key_nor_clear_identifier(
     if database is not None and database.exists():
         for path in database.parent.glob(database.name + "*"):  # the database and its WAL
             texts[str(path)] = path.read_bytes().decode("latin-1")
-    from test_nightly import read_artifacts
+    from vigie_testing import read_artifacts
 
     artifacts = read_artifacts([f"vigie-report-{d}" for d in DAYS] + [f"vigie-incidents-{d}" for d in DAYS])
     assert len(artifacts) == 4

@@ -65,7 +65,18 @@ def app_lines(day: date, attack: bool) -> list[dict]:
     return lines
 
 
-def write_inbox(inbox: Path, days: list[date], attack_day: date) -> list[Path]:
+def proconnect_lines(day: date) -> list[dict]:
+    """The fixture's ProConnect login (authorize to FC_VERIFIED), replayed at 06:55 UTC on `day`."""
+    from vigie_testing import FIXTURES
+
+    login = [json.loads(line) for line in (FIXTURES / "proconnect-2025-07-05.jsonl").read_text().splitlines()[:8]]
+    start = int(datetime(day.year, day.month, day.day, 6, 55, tzinfo=UTC).timestamp() * 1000)
+    return [{**e, "time": start + 1000 * i, "requestId": f"{e['requestId']}-{day}"} for i, e in enumerate(login)]
+
+
+def write_inbox(inbox: Path, days: list[date], attack_day: date, proconnect: bool = False) -> list[Path]:
+    """The app's file of each day (with one unreadable line), and ProConnect's when `proconnect`:
+    a night is complete only when both sources delivered."""
     inbox.mkdir(parents=True, exist_ok=True)
     files = []
     for day in days:
@@ -73,6 +84,10 @@ def write_inbox(inbox: Path, days: list[date], attack_day: date) -> list[Path]:
         path.write_text("".join(json.dumps(e) + "\n" for e in app_lines(day, day == attack_day)) +
                         "not json at all\n", encoding="utf-8")
         files.append(path)
+        if proconnect:
+            path = inbox / f"proconnect-{day}.jsonl"
+            path.write_text("".join(json.dumps(e) + "\n" for e in proconnect_lines(day)), encoding="utf-8")
+            files.append(path)
     return files
 
 
