@@ -8,6 +8,7 @@ VIGIE := $(VENV)/bin/vigie
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 300
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
 
 .PHONY: env demo test test-slow test-prefect lint typecheck clean
 
@@ -31,7 +32,7 @@ demo: env  ## nightly pipeline over every day of sample_logs/ (demo pseudonym ke
 	echo "" && echo "Reports, one folder per day: $(CURDIR)/reports/" && \
 	echo "Last day's report: $(CURDIR)/reports/$$last/report.html"
 
-test-prefect: env  ## a real Prefect server on loopback: serve the nightly deployment, run it (about 1 min)
+test-prefect: env  ## a real Prefect server on loopback: its scheduler creates the nightly run, it completes (2-4 min)
 	$(VENV)/bin/pytest -q -m prefect_server tests/test_prefect_server.py tests/test_ingest_flow.py
 
 test: env  ## the test suite (heavy checks are marked slow and skipped here)
