@@ -288,3 +288,20 @@ def test_many_groups_give_the_same_lake_content_as_one(ingest_options, tmp_path,
     ingest_files([path], ingest_options)
     assert _rows(ingest_options.lake, "app_events") == one_group
     assert len(one_group) == 300
+
+
+def test_vigie_ingest_refuses_an_unknown_source_before_reading_anything(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("VIGIE_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("VIGIE_PSEUDONYM_KEY", "ingest-cli-key-0123456789abcdef")
+    result = CliRunner().invoke(app, ["ingest", "--source", "foo", str(FIXTURES / "app-2025-07-05.jsonl")])
+    assert result.exit_code == 2
+    assert "unknown source 'foo'; expected auto, proconnect, app" in " ".join(result.output.split())
+    assert not (tmp_path / "lake").exists()
+    plain = CliRunner().invoke(app, ["ingest", str(FIXTURES / "app-2025-07-05.jsonl")])  # no Prefect server
+    assert plain.exit_code == 0 and "every line accounted for" in plain.output

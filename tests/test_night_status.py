@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
-from vigie_testing import FIXTURES
+from vigie_testing import plain_vigie_env
 from world_for_reports import write_inbox
 
 from flows.cli import app
@@ -26,14 +26,7 @@ WARNING = "l'absence d'incident ne vaut pas absence d'attaque"
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    for name, value in {"VIGIE_CONFIG": tmp_path / "absent.toml", "VIGIE_INBOX": tmp_path / "inbox",
-                        "VIGIE_LAKE": tmp_path / "lake", "VIGIE_REPORTS": tmp_path / "reports",
-                        "VIGIE_REFERENCE": FIXTURES / "reference", "VIGIE_STATE": tmp_path / ".vigie"}.items():
-        monkeypatch.setenv(name, str(value))
-    monkeypatch.setenv("VIGIE_PSEUDONYM_KEY", "night-status-test-key-0123456789abcdef")
-    monkeypatch.setenv("VIGIE_DUCKDB_MEMORY_LIMIT", "1GB")
+    plain_vigie_env(monkeypatch, tmp_path, "night-status-test-key-0123456789abcdef")
     return tmp_path
 
 

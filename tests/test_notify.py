@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
-from vigie_testing import FIXTURES
+from vigie_testing import plain_vigie_env
 from world_for_reports import CLEAR_EMAIL, CLEAR_IDS, proconnect_lines, write_inbox
 
 from flows.cli import app
@@ -79,13 +79,7 @@ def receivers() -> Iterator[tuple[Inbox, str, int]]:
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receivers) -> tuple[Path, Inbox]:  # noqa: ANN001
     got, url, port = receivers
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    for name, value in {"VIGIE_CONFIG": tmp_path / "absent.toml", "VIGIE_INBOX": tmp_path / "inbox",
-                        "VIGIE_LAKE": tmp_path / "lake", "VIGIE_REPORTS": tmp_path / "reports",
-                        "VIGIE_REFERENCE": FIXTURES / "reference", "VIGIE_STATE": tmp_path / ".vigie"}.items():
-        monkeypatch.setenv(name, str(value))
-    monkeypatch.setenv("VIGIE_PSEUDONYM_KEY", "notify-test-key-0123456789abcdef")
+    plain_vigie_env(monkeypatch, tmp_path, "notify-test-key-0123456789abcdef")
     monkeypatch.setenv("VIGIE_NOTIFY_WEBHOOK_URL", url)
     monkeypatch.setenv("VIGIE_NOTIFY_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("VIGIE_NOTIFY_SMTP_PORT", str(port))
