@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from transforms.enrich import load_reference
 from transforms.ingest import IngestOptions
@@ -22,10 +23,15 @@ def demo_mode() -> bool:
     return os.environ.get("VIGIE_DEMO", "") == "1"
 
 
+_warned: set[Path] = set()
+
+
 def pseudonym_key(settings: Settings) -> PseudonymKey:
     if settings.pseudonym_key_file is None and not settings.pseudonym_key and demo_mode():
         path = ensure_demo_key(settings.state)
-        log.warning("demo mode: using the local demo pseudonym key %s (not for production)", path)
+        if path not in _warned:  # once per process, not once per step that needs the key
+            _warned.add(path)
+            log.warning("demo mode: using the local demo pseudonym key %s (not for production)", path)
         return load_key(path, None)
     return load_key(settings.pseudonym_key_file, settings.pseudonym_key)
 
