@@ -69,7 +69,9 @@ def test_findings_are_ocsf_detection_findings(report: Path):
     finding = json.loads(line)
     assert finding["class_uid"] == 2004 and finding["type_uid"] == 200401
     assert finding["severity_id"] == 4 and finding["finding_info"]["analytic"]["uid"] == "mass_extraction"
-    assert finding["finding_info"]["attacks"] == [{"technique": {"uid": "T1213"}}]
+    assert finding["finding_info"]["attacks"] == [
+        {"technique": {"uid": "T1213", "name": "Data from Information Repositories"}, "version": "v16"}]
+    assert finding["severity"] == "High" and finding["metadata"]["profiles"] == ["host", "security_control"]
     assert finding["metadata"]["correlation_uid"] == f"inc-{VICTIM}"
 
 
