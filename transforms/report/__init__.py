@@ -99,6 +99,10 @@ def _incident_json(inc: dict) -> dict:
             "primary_account")
     out = {k: inc[k] for k in keep}
     out["sources"] = inc["sources"]
+    out["change"] = inc["change"]  # new | grown | open, since the previous night
+    out["triage"] = {k: inc["triage"][k] for k in ("status", "decided_status", "analyst", "decided_at", "until",
+                                                   "note")} if inc.get("triage") else {"status": "open"}
+    out["created_by"] = inc.get("creations") or []
     out["activity"] = {k: v for k, v in (inc.get("activity") or {}).items() if k != "ua_keys"}
     return out
 
@@ -115,20 +119,25 @@ def _csv(rows: list[dict]) -> str:
 
 def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_state: dict | None = None,
                  memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0,
-                 main_lang: str | None = None) -> ReportResult:
+                 main_lang: str | None = None, reference: Path | None = None) -> ReportResult:
     """Collect `day` from the lake and write its report folder; return what it holds.
 
     `main_lang` is the language of `report.html` (default: `lang`, what the nightly run writes).
     In another language, the report goes to `report.<lang>.html`/`.md` and nothing else is
     touched; the whole folder (main report, machine-readable files) is written only when the
-    day has no main report yet, so that a translation never stands alone.
+    day has no main report yet, so that a translation never stands alone. `reference` is the
+    reference-data folder (organisation names from its `orgs.csv`).
     """
     check_lang(lang)
     main = check_lang(main_lang or lang)
+    if reference is None:
+        from transforms.settings import Settings
+
+        reference = Settings().reference
     state = load_run_state(reports, day) if run_state is None else run_state
     conn = connect(lake, memory_limit, threads)
     try:
-        data = collect(conn, Path(lake), day, main, state)
+        data = collect(conn, Path(lake), day, main, state, reference)
     finally:
         conn.close()
     folder = private_dir(report_dir(reports, day))
