@@ -399,7 +399,7 @@ def shell(init_file: Path = typer.Option(None, "--init-file",
         init_file.write_text(init_file_text(Settings().lake), encoding="utf-8")
         console.print(f"wrote {init_file}; open the lake with: duckdb -init {init_file}")
         return
-    run_shell(_open_lake())
+    run_shell(_open_lake(), lake=Settings().lake)
 
 
 @app.command()
@@ -423,6 +423,75 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
         write_result(run_hunt(conn, name, _params(param)), fmt, output=output)
     except (ValueError, duckdb.Error) as exc:
         fail(str(exc).splitlines()[0])
+
+
+# --- triage: analysts' decisions and suppressions (transforms/triage.py) ------------------
+
+def _date_option(value: str | None, option: str) -> date | None:
+    return _day(value, option)
+
+
+@app.command()
+def triage(incident: str = typer.Argument(None, help="Incident uid (or an unambiguous prefix of 8+ characters)"),
+           status: str = typer.Option(None, "--status", help="acknowledged | false_positive | closed | open"),
+           note: str = typer.Option(None, "--note", help="Why (kept with the decision)"),
+           until: str = typer.Option(None, "--until", help="Last day the decision holds (then: open again)"),
+           by: str = typer.Option(None, "--by", help="Who decides (default: VIGIE_ANALYST, else the system user)"),
+           show: bool = typer.Option(False, "--list", help="List every decision, newest first")) -> None:
+    """Record a triage decision on an incident, kept append-only in the lake (survives re-runs)."""
+    from transforms import triage as triage_data
+    from transforms.settings import Settings
+    from transforms.workbench import write_result
+
+    settings = Settings()
+    conn = _open_lake()
+    if show:
+        import pyarrow as pa
+
+        write_result(pa.Table.from_pylist(triage_data.decisions(conn)) if triage_data.decisions(conn)
+                     else pa.table({"decision": pa.array([], pa.string())}), "table")
+        return
+    if incident is None or status is None or note is None:
+        fail("give INCIDENT --status STATUS --note TEXT (or --list)")
+    try:
+        row = triage_data.record_decision(conn, settings.lake, incident, status, note, by,
+                                          _date_option(until, "--until"))
+    except triage_data.TriageError as exc:
+        fail(str(exc))
+    console.print(f"{row['incident_uid']}: {row['status']} by {row['analyst']}"
+                  + (f" until {row['until']}" if row["until"] else "") + f" — {row['note']}")
+
+
+@app.command()
+def suppress(kind: str = typer.Argument(None, help="account | rule | network"),
+             value: str = typer.Argument(None, help="The account id, rule id, or IP/CIDR range"),
+             until: str = typer.Option(None, "--until", help="Last day findings are held back (required)"),
+             reason: str = typer.Option(None, "--reason", help="Why this pattern is benign (required)"),
+             rule: str = typer.Option(None, "--rule", help="Only this rule's findings (account or network)"),
+             by: str = typer.Option(None, "--by", help="Who decides (default: VIGIE_ANALYST, else the system user)"),
+             show: bool = typer.Option(False, "--list", help="List every suppression")) -> None:
+    """Hold back findings of a known-benign pattern until a day; applied when findings are made."""
+    from transforms import triage as triage_data
+    from transforms.settings import Settings
+    from transforms.workbench import write_result
+
+    settings = Settings()
+    if show:
+        conn = _open_lake()
+        write_result(conn.sql("select * from suppressions order by created_at").to_arrow_table(), "table")
+        return
+    if kind is None or value is None or until is None or reason is None:
+        fail("give KIND VALUE --until DATE --reason TEXT (or --list)")
+    expires = _date_option(until, "--until")
+    assert expires is not None
+    try:
+        row = triage_data.add_suppression(settings.lake, kind, value, reason, expires, rule, by)
+    except triage_data.TriageError as exc:
+        fail(str(exc))
+    console.print(f"suppression {row['suppression_uid'][:12]}: {row['kind']} {row['value']}"
+                  + (f" (rule {row['rule_id']})" if row["rule_id"] and row["kind"] != "rule" else "")
+                  + f" until {row['expires']}: {row['reason']}; applies from the next detection run "
+                  "(vigie detect --date D re-runs a day)")
 
 
 # --- the end-to-end benchmark (transforms/bench.py) ---------------------------------------

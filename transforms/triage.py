@@ -58,19 +58,21 @@ def analyst(name: str | None = None) -> str:
 
 
 def _append(lake: Path, folder: str, row: dict, schema: pa.Schema) -> Path:
-    """One new file under lake/<folder>/, published in one rename (never overwrites one)."""
-    lake = Path(lake).resolve()
-    tmp = new_tmp_dir(lake)
+    """One new file under lake/<folder>/, published in one rename (never overwrites one).
+
+    Written beside its final place under a dot name (no reader's `*.parquet` sees it), so that
+    a decision can be recorded while a nightly run holds the lake (it never touches these).
+    """
+    stamp = row.get("decided_at") or row.get("created_at")
+    name = f"{stamp:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.parquet"
+    target = private_dir(Path(lake).resolve() / folder)
+    staged = target / f".{name}.tmp"
     try:
-        stamp = row.get("decided_at") or row.get("created_at")
-        name = f"{stamp:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.parquet"
-        staged = tmp / name
         pq.write_table(pa.Table.from_pylist([row], schema=schema), staged, compression="zstd")
-        final = private_dir(lake / folder) / name
-        publish(staged, final)
-        return final
+        publish(staged, target / name)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        staged.unlink(missing_ok=True)
+    return target / name
 
 
 def find_incident(conn: duckdb.DuckDBPyConnection, text: str) -> dict:

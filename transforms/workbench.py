@@ -279,10 +279,12 @@ SHELL_HELP = """Statements end with ';'. The lake's views are defined; nothing y
   .tables            the views and tables
   .hunts             saved hunting queries (run one with: .hunt NAME k=v ...)
   .hunt NAME k=v     run a saved hunting query
+  .triage INCIDENT STATUS NOTE...   record a decision (acknowledged, false_positive, closed, open)
   .help  .quit"""
 
 
-def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, out: TextIO | None = None) -> None:
+def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, out: TextIO | None = None,
+          lake: Path | None = None) -> None:
     """A small SQL shell over the lake's views (history with readline when available)."""
     out = out or sys.stdout
     with contextlib.suppress(ImportError):
@@ -297,7 +299,7 @@ def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, o
             return
         stripped = line.strip()
         if not buffer and stripped.startswith("."):
-            if _dot_command(conn, stripped, out):
+            if _dot_command(conn, stripped, out, lake):
                 return
             continue
         buffer.append(line)
@@ -312,7 +314,7 @@ def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, o
             out.write(f"error: {str(exc).splitlines()[0]}\n")
 
 
-def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO) -> bool:
+def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO, lake: Path | None = None) -> bool:
     words = line.split()
     command = words[0]
     if command in (".quit", ".exit", ".q"):
@@ -325,6 +327,11 @@ def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO) -> boo
             for hunt in hunts().values():
                 params = " ".join(f"{p.name}=" + (p.default if p.default is not None else "?") for p in hunt.params)
                 out.write(f"{hunt.name:28} {hunt.title}\n{'':28} {params}\n")
+        elif command == ".triage" and len(words) >= 4 and lake is not None:
+            from transforms import triage
+
+            row = triage.record_decision(conn, lake, words[1], words[2], " ".join(words[3:]))
+            out.write(f"{row['incident_uid']}: {row['status']} by {row['analyst']} — {row['note']}\n")
         elif command == ".hunt" and len(words) > 1:
             given = dict(w.split("=", 1) for w in words[2:] if "=" in w)
             write_result(run_hunt(conn, words[1], given), "table", out)
