@@ -34,7 +34,9 @@ def _root() -> None:
 
 def fail(message: str, code: int = 2) -> None:
     """Stop with a clear one-line error (no traceback for the operator's mistakes)."""
-    console.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -357,24 +359,35 @@ def _open_lake():  # noqa: ANN202
 
 @app.command()
 def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-only)"),
-          fmt: str = typer.Option("table", "--format", help="table | csv | json | parquet"),
+          fmt: str = typer.Option(None, "--format", help="table | csv | tsv | json | parquet (default: table on a "
+                                  "terminal, tsv when the output is a pipe or a file)"),
           output: Path = typer.Option(None, "--output", "-o", help="Write to this file (required for parquet)"),
+          force: bool = typer.Option(False, "--force", help="Replace the --output file if it exists"),
           param: list[str] = typer.Option([], "--param", help="Named parameter k=v, used as $k in the SQL")) -> None:
-    """Run read-only SQL over the lake with every view defined."""
+    """Run read-only SQL over the lake with every view defined (Ctrl-C cancels it)."""
     import duckdb
 
-    from transforms.workbench import FORMATS, ReadOnlyError, run, write_result
+    from transforms.workbench import FORMATS, ReadOnlyError, check_output, default_format, interruptible, run, \
+        write_result
 
+    fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
+                  else "table" if output is not None else default_format())
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
+    try:
+        check_output(output, force)
+    except FileExistsError as exc:
+        fail(str(exc))
     params = _params(param)
     conn = _open_lake()
     try:
-        result = run(conn, sql, params)
+        result = interruptible(conn, lambda: run(conn, sql, params))
         if result is not None:
             write_result(result, fmt, output=output)
+    except (duckdb.InterruptException, KeyboardInterrupt):
+        fail("cancelled (Ctrl-C)", 130)
     except (ReadOnlyError, ValueError, duckdb.Error) as exc:
-        fail(str(exc).splitlines()[0])
+        fail(str(exc))
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -405,24 +418,37 @@ def shell(init_file: Path = typer.Option(None, "--init-file",
 @app.command()
 def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/NAME.sql); none: list them"),
          param: list[str] = typer.Option([], "--param", help="k=v for the query's named parameters"),
-         fmt: str = typer.Option("table", "--format", help="table | csv | json | parquet"),
-         output: Path = typer.Option(None, "--output", "-o", help="Write to this file")) -> None:
+         fmt: str = typer.Option(None, "--format", help="table | csv | tsv | json | parquet (default: table on a "
+                                 "terminal, tsv when the output is a pipe or a file)"),
+         output: Path = typer.Option(None, "--output", "-o", help="Write to this file"),
+         force: bool = typer.Option(False, "--force", help="Replace the --output file if it exists")) -> None:
     """Run a saved hunting query by name, its parameters bound (never pasted into the SQL)."""
     import duckdb
 
-    from transforms.workbench import hunts, run_hunt, write_result
+    from transforms.workbench import FORMATS, check_output, default_format, hunts, interruptible, run_hunt, \
+        write_result
 
     if name is None:
         for h in hunts().values():
             params = " ".join(f"--param {p.name}=" + (p.default if p.default is not None else "...")
                               for p in h.params)
-            console.print(f"[bold]{h.name}[/]: {h.title}\n    {params}")
+            console.print(f"[bold]{h.name}[/]: {h.title}\n    {params}", markup=True, highlight=False)
         return
+    fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
+                  else "table" if output is not None else default_format())
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
+    try:
+        check_output(output, force)
+    except FileExistsError as exc:
+        fail(str(exc))
     conn = _open_lake()
     try:
-        write_result(run_hunt(conn, name, _params(param)), fmt, output=output)
+        write_result(interruptible(conn, lambda: run_hunt(conn, name, _params(param))), fmt, output=output)
+    except (duckdb.InterruptException, KeyboardInterrupt):
+        fail("cancelled (Ctrl-C)", 130)
     except (ValueError, duckdb.Error) as exc:
-        fail(str(exc).splitlines()[0])
+        fail(str(exc))
 
 
 # --- triage: analysts' decisions and suppressions (transforms/triage.py) ------------------
