@@ -85,8 +85,14 @@ def _read_events(conn: duckdb.DuckDBPyConnection, day: date, scopes: dict[str, l
             conn.execute(code, used)
 
 
+def lake_start(lake: Path) -> date | None:
+    """The lake's first day (from the ingest manifest): charts draw no data before it, not zero."""
+    days = [d for e in manifest.load_all(lake) for d in e.event_dates]
+    return date.fromisoformat(min(days)) if days else None
+
+
 def _incident(conn: duckdb.DuckDBPyConnection, inc: dict, day: date, rules: dict, lang: str,
-              scope: list[dict]) -> dict:
+              scope: list[dict], lake_start: date | None = None) -> dict:
     sessions = [s["session_id"] for s in scope]
     nets = [list(s["nets"]) for s in scope]
     scoped = {"day": day, "sessions": sessions, "nets": nets}
@@ -95,7 +101,7 @@ def _incident(conn: duckdb.DuckDBPyConnection, inc: dict, day: date, rules: dict
     account = inc["primary_account"]
     hours = _rows(conn, "account_hours", {"day": day, "user_id": account, "sessions": sessions,
                                           "history_days": HISTORY_DAYS}) if account else []
-    days = _rows(conn, "account_days", {"day": day, "user_id": account}) if account else []
+    days = _rows(conn, "account_days", {"day": day, "user_id": account, "lake_start": lake_start}) if account else []
     runbooks = [{"rule_id": r, "title": _rule_title(rules, r, lang), "steps": runbook_steps(rules.get(r, {}), lang)}
                 for r in inc["rule_ids"]]
     creations = _rows(conn, "incident_creations", {"day": day, "accounts": list(inc["accounts"])})
@@ -175,7 +181,8 @@ def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = 
     scopes = {inc["incident_uid"]: _rows(conn, "incident_scope", {"day": day, "incident_uid": inc["incident_uid"]})
               for inc in day_incidents}
     _read_events(conn, day, scopes, [inc["primary_account"] for inc in day_incidents if inc["primary_account"]])
-    incidents = [_incident(conn, inc, day, rules, lang, scopes[inc["incident_uid"]]) for inc in day_incidents]
+    start = lake_start(lake)
+    incidents = [_incident(conn, inc, day, rules, lang, scopes[inc["incident_uid"]], start) for inc in day_incidents]
     state = triage.triage_state(conn, day, incidents)
     for inc in incidents:
         inc["change"] = change(inc, day)

@@ -46,6 +46,8 @@ LABELS: dict[str, dict[str, str]] = {
         "legend_incident": "sessions de l'incident",
         "legend_other": "autre activité du compte",
         "legend_baseline": "profil habituel (moyenne des 28 jours précédents)",
+        "legend_baseline_values": " : {usual} par jour, {today} ce jour",
+        "no_data": "avant le début du lac : pas de données",
         "runbook": "Que faire maintenant",
         "runbook_for": "Règle {rule}",
         "trend": "Détections par règle sur 14 jours",
@@ -156,6 +158,8 @@ LABELS: dict[str, dict[str, str]] = {
         "legend_incident": "the incident's sessions",
         "legend_other": "the account's other activity",
         "legend_baseline": "usual profile (mean of the previous 28 days)",
+        "legend_baseline_values": ": {usual} a day, {today} today",
+        "no_data": "before the lake's first day: no data",
         "runbook": "What to do now",
         "runbook_for": "Rule {rule}",
         "trend": "Findings per rule over 14 days",
@@ -331,7 +335,7 @@ def long_date(day: date, lang: str) -> str:
     if lang == "fr":
         first = "1er" if day.day == 1 else str(day.day)
         return f"{_FR_DAYS[day.weekday()]} {first} {_FR_MONTHS[day.month - 1]} {day.year}"
-    return day.strftime("%A %d %B %Y")
+    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def numeric_date(day: date, lang: str) -> str:

@@ -233,7 +233,8 @@ def context(data: dict, exposed_dir: str) -> dict:
             "hours_svg": svg.hourly_chart(inc["hours"], L, L["timeline"].format(account=account))
             if inc["hours"] else "",
             "days_svg": svg.daily_chart(inc["account_days"], "event_date", "people",
-                                        L["days_chart"].format(account=account)) if inc["account_days"] else "",
+                                        L["days_chart"].format(account=account), no_data=L["no_data"])
+            if inc["account_days"] else "",
             "timeline_title": L["timeline"].format(account=account),
             "days_title": L["days_chart"].format(account=account),
         })

@@ -25,6 +25,7 @@ import yaml
 PLAYBOOK = Path(__file__).with_name("playbook.yml")
 LEVELS = ("info", "low", "medium", "high", "critical")
 PHASES = ("contain", "scope", "notify")
+MAX_QUALIFIERS = 2  # a headline, not a list of rules
 
 
 @cache
@@ -61,7 +62,9 @@ def headline(rule_ids: list[str], lang: str, fallback: str = "") -> str:
         return fallback
     text = found[0][f"headline_{lang}"]
     qualifiers = playbook()["qualifiers"]
-    extra = [qualifiers[b["id"]][lang] for b in found[1:] if b["id"] in qualifiers]
+    redundant = set(found[0].get("implies") or [])
+    extra = [qualifiers[b["id"]][lang] for b in found[1:] if b["id"] in qualifiers and b["id"] not in redundant]
+    extra = extra[:MAX_QUALIFIERS]
     return text + (" — " + ", ".join(extra) if extra else "")
 
 
