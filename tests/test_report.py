@@ -237,3 +237,12 @@ def test_english_as_main_language_puts_french_beside_it(lake: Path, tmp_path: Pa
     assert "The day at a glance" in (folder / "report.html").read_text(encoding="utf-8")
     assert "La journée en bref" in (folder / "report.fr.html").read_text(encoding="utf-8")
     assert not (folder / "report.en.html").exists()
+
+
+def test_prefect_summary_is_compact_with_exposure_first_and_the_absolute_path(lake: Path, tmp_path: Path):
+    result = write_report(lake, tmp_path / "reports", DAY, run_state={})
+    assert str((tmp_path / "reports" / str(DAY) / "report.html").resolve()) in result.markdown
+    assert "| Personnes exposées | NIR | Gravité | Incident | Évolution |" in result.markdown
+    assert "Détections par règle" not in result.markdown  # no 14-column table in Prefect's UI
+    assert list(result.incident_rows[0])[:2] == ["people_exposed", "with_nir"]
+    assert result.incident_rows[0]["people_exposed"] == ATTACK_READS

@@ -264,3 +264,10 @@ def render_markdown(data: dict, exposed_dir: str = "exposed/", lang: str | None 
     """The same content as Markdown, in `lang` (default: the language `data` was collected in)."""
     data = in_language(data, lang or data["lang"])
     return _environment(False).get_template("report.md.j2").render(**context(data, exposed_dir))
+
+
+def render_summary(data: dict, report_path: str, exposed_path: str, lang: str | None = None) -> str:
+    """A compact Markdown summary for Prefect's UI: exposure first, the report's absolute path."""
+    data = in_language(data, lang or data["lang"])
+    return _environment(False).get_template("summary.md.j2").render(
+        **context(data, "exposed/"), report_path=report_path, exposed_path=exposed_path)
