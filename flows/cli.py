@@ -367,8 +367,15 @@ def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-o
     """Run read-only SQL over the lake with every view defined (Ctrl-C cancels it)."""
     import duckdb
 
-    from transforms.workbench import FORMATS, ReadOnlyError, check_output, default_format, interruptible, run, \
-        write_result
+    from transforms.workbench import (
+        FORMATS,
+        ReadOnlyError,
+        check_output,
+        default_format,
+        interruptible,
+        run,
+        write_result,
+    )
 
     fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
                   else "table" if output is not None else default_format())
@@ -425,8 +432,7 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
     """Run a saved hunting query by name, its parameters bound (never pasted into the SQL)."""
     import duckdb
 
-    from transforms.workbench import FORMATS, check_output, default_format, hunts, interruptible, run_hunt, \
-        write_result
+    from transforms.workbench import FORMATS, check_output, default_format, hunts, interruptible, run_hunt, write_result
 
     if name is None:
         for h in hunts().values():

@@ -192,7 +192,8 @@ def apply_suppressions(conn: duckdb.DuckDBPyConnection, day: date) -> int:
 def write_suppressed(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> None:
     """Publish the day's held-back findings (or remove a stale file when there are none)."""
     final = partition_dir(lake, "suppressed", str(day)) / "suppressed.parquet"
-    if not conn.execute("select count(*) from day_suppressed").fetchone()[0]:
+    count = conn.execute("select count(*) from day_suppressed").fetchone()
+    if not count or not count[0]:
         final.unlink(missing_ok=True)
         return
     tmp = new_tmp_dir(lake)

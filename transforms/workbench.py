@@ -20,6 +20,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
@@ -203,11 +204,13 @@ def _is_number(kind: pa.DataType) -> bool:
 def _cell(value: object, number: bool) -> str:
     if value is None:
         return ""
-    if number and not isinstance(value, bool):
-        if isinstance(value, int):
-            return f"{value:,}"
-        return f"{value:,.6g}" if abs(float(value)) >= 1e15 or float(value) != round(float(value), 6) \
-            else f"{float(value):,.6f}".rstrip("0").rstrip(".")
+    if number and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if number and isinstance(value, float | Decimal):
+        as_float = float(value)
+        if abs(as_float) >= 1e15 or as_float != round(as_float, 6):
+            return f"{as_float:,.6g}"
+        return f"{as_float:,.6f}".rstrip("0").rstrip(".")
     return str(value)
 
 
@@ -370,7 +373,8 @@ def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, o
             continue
         sql, buffer = "\n".join(buffer), []
         try:
-            result = interruptible(conn, lambda sql=sql: run(conn, sql, allowed=SHELL_STATEMENTS))
+            statement = sql
+            result = interruptible(conn, lambda: run(conn, statement, allowed=SHELL_STATEMENTS))
             if result is not None:
                 write_result(result, "table", out)
         except (duckdb.InterruptException, KeyboardInterrupt):

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime
 from importlib import metadata
+from typing import Any
 
 SEVERITY_ID = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 # The schema's captions for severity_id (the sibling `severity` must be the caption).
@@ -56,8 +57,8 @@ def _json(value: object) -> object:
 def attack(tag: str) -> dict:
     """`T1550.004` → technique T1550 with its sub-technique (OCSF `attack` object)."""
     technique, _, sub = tag.upper().partition(".")
-    out: dict = {"technique": {"uid": technique, **({"name": TECHNIQUES[technique]} if technique in TECHNIQUES else {})},
-                 "version": ATTACK_VERSION}
+    named = {"name": TECHNIQUES[technique]} if technique in TECHNIQUES else {}
+    out: dict = {"technique": {"uid": technique, **named}, "version": ATTACK_VERSION}
     if sub:
         uid = f"{technique}.{sub}"
         out["sub_technique"] = {"uid": uid, **({"name": TECHNIQUES[uid]} if uid in TECHNIQUES else {})}
@@ -87,7 +88,7 @@ def detection_finding(f: dict, rule: dict, version: str | None = None) -> dict:
     resources += [{"type": "session", "uid": s} for s in (f.get("session_ids") or [])]
     resources += [{"type": "ip", "uid": ip, "ip": ip} for ip in (f.get("ips") or [])]
     description = expand((rule.get("description") or "").strip(), rule_parameters(rule))
-    event = {
+    event: dict[str, Any] = {
         "class_uid": 2004,
         "class_name": "Detection Finding",
         "category_uid": 2,

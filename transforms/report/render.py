@@ -135,7 +135,7 @@ def plan(inc: dict, lang: str, exposed_path: str) -> list[dict]:
     orgs = _org(inc, lang)
     values = {
         "actors": ", ".join(actors), "created": ", ".join(created), "creators": ", ".join(creators),
-        "owners": ", ".join(creators or [inc.get("primary_account") or ""] or inc["accounts"]),
+        "owners": ", ".join(creators or [inc.get("primary_account") or ", ".join(inc["accounts"])]),
         "attacker_ips": ", ".join(attacker_ips), "sessions_n": LABELS[lang]["sessions_n"].format(n=n(sessions)),
         "orgs": orgs, "people": n(inc["beneficiaries_exposed"]), "nir": n(inc["beneficiaries_with_nir"]),
         "exposed_file": exposed_path,
@@ -228,7 +228,8 @@ def context(data: dict, exposed_dir: str) -> dict:
             "decision": L["decision"].format(status=L["status_" + decision["decided_status"]],
                                              analyst=decision["analyst"],
                                              when=short_time(decision["decided_at"], lang), note=decision["note"])
-            + (L["decision_until"].format(until=numeric_date(_day(decision["until"]), lang)) if decision.get("until") else "")
+            + (L["decision_until"].format(until=numeric_date(_day(decision["until"]), lang))
+               if decision.get("until") else "")
             if decision else "",
             "hours_svg": svg.hourly_chart(inc["hours"], L, L["timeline"].format(account=account))
             if inc["hours"] else "",
@@ -249,7 +250,8 @@ def context(data: dict, exposed_dir: str) -> dict:
             "numeric_day": numeric_date(_day(data["day"]), lang), "short_day": day_month(_day(data["day"]), lang),
             "data": data, "incidents": incidents, "groups": groups, "triaged": triaged,
             "working": [i for i in incidents if i["group"] != "triaged"],
-            "suppressions": [_suppression(s, lang) for s in data.get("suppressions") or []], "trend": trend, "trend_days": day_names,
+            "suppressions": [_suppression(s, lang) for s in data.get("suppressions") or []],
+            "trend": trend, "trend_days": day_names,
             "severities": severities, "n": lambda v: number(v, lang), "exposed_dir": exposed_dir,
             "health": _health(data["health"], lang), "activity": data["activity"]}
 
