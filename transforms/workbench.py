@@ -10,6 +10,7 @@ extensions or change settings are refused before they run, and the configuration
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import shutil
@@ -373,8 +374,7 @@ def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, o
             continue
         sql, buffer = "\n".join(buffer), []
         try:
-            statement = sql
-            result = interruptible(conn, lambda: run(conn, statement, allowed=SHELL_STATEMENTS))
+            result = interruptible(conn, functools.partial(run, conn, sql, allowed=SHELL_STATEMENTS))
             if result is not None:
                 write_result(result, "table", out)
         except (duckdb.InterruptException, KeyboardInterrupt):
