@@ -96,7 +96,7 @@ def _incident_json(inc: dict) -> dict:
     keep = ("incident_uid", "severity", "first_seen", "last_seen", "first_day", "last_day", "findings",
             "findings_today", "rule_ids", "accounts", "org_sirets", "sessions", "browsing_sessions", "ips",
             "attack", "beneficiaries_exposed", "beneficiaries_with_nir", "newly_exposed", "exact_exposure",
-            "primary_account")
+            "primary_account", "rule_severity")
     out = {k: inc[k] for k in keep}
     out["sources"] = inc["sources"]
     out["change"] = inc["change"]  # new | grown | open, since the previous night
