@@ -47,7 +47,9 @@ STATUS_EXIT = {"complete": 0, "incomplete": EXIT_INCOMPLETE, "failed": EXIT_FAIL
 
 def fail(message: str, code: int = 2) -> None:
     """Stop with a clear one-line error (no traceback for the operator's mistakes)."""
-    console.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -471,24 +473,42 @@ def _open_lake():  # noqa: ANN202
 
 @app.command()
 def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-only)"),
-          fmt: str = typer.Option("table", "--format", help="table | csv | json | parquet"),
+          fmt: str = typer.Option(None, "--format", help="table | csv | tsv | json | parquet (default: table on a "
+                                  "terminal, tsv when the output is a pipe or a file)"),
           output: Path = typer.Option(None, "--output", "-o", help="Write to this file (required for parquet)"),
+          force: bool = typer.Option(False, "--force", help="Replace the --output file if it exists"),
           param: list[str] = typer.Option([], "--param", help="Named parameter k=v, used as $k in the SQL")) -> None:
-    """Run read-only SQL over the lake with every view defined."""
+    """Run read-only SQL over the lake with every view defined (Ctrl-C cancels it)."""
     import duckdb
 
-    from transforms.workbench import FORMATS, ReadOnlyError, run, write_result
+    from transforms.workbench import (
+        FORMATS,
+        ReadOnlyError,
+        check_output,
+        default_format,
+        interruptible,
+        run,
+        write_result,
+    )
 
+    fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
+                  else "table" if output is not None else default_format())
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
+    try:
+        check_output(output, force)
+    except FileExistsError as exc:
+        fail(str(exc))
     params = _params(param)
     conn = _open_lake()
     try:
-        result = run(conn, sql, params)
+        result = interruptible(conn, lambda: run(conn, sql, params))
         if result is not None:
             write_result(result, fmt, output=output)
+    except (duckdb.InterruptException, KeyboardInterrupt):
+        fail("cancelled (Ctrl-C)", 130)
     except (ReadOnlyError, ValueError, duckdb.Error) as exc:
-        fail(str(exc).splitlines()[0])
+        fail(str(exc))
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -513,30 +533,111 @@ def shell(init_file: Path = typer.Option(None, "--init-file",
         init_file.write_text(init_file_text(Settings().lake), encoding="utf-8")
         console.print(f"wrote {init_file}; open the lake with: duckdb -init {init_file}")
         return
-    run_shell(_open_lake())
+    run_shell(_open_lake(), lake=Settings().lake)
 
 
 @app.command()
 def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/NAME.sql); none: list them"),
          param: list[str] = typer.Option([], "--param", help="k=v for the query's named parameters"),
-         fmt: str = typer.Option("table", "--format", help="table | csv | json | parquet"),
-         output: Path = typer.Option(None, "--output", "-o", help="Write to this file")) -> None:
+         fmt: str = typer.Option(None, "--format", help="table | csv | tsv | json | parquet (default: table on a "
+                                 "terminal, tsv when the output is a pipe or a file)"),
+         output: Path = typer.Option(None, "--output", "-o", help="Write to this file"),
+         force: bool = typer.Option(False, "--force", help="Replace the --output file if it exists")) -> None:
     """Run a saved hunting query by name, its parameters bound (never pasted into the SQL)."""
     import duckdb
 
-    from transforms.workbench import hunts, run_hunt, write_result
+    from transforms.workbench import FORMATS, check_output, default_format, hunts, interruptible, run_hunt, write_result
 
     if name is None:
         for h in hunts().values():
             params = " ".join(f"--param {p.name}=" + (p.default if p.default is not None else "...")
                               for p in h.params)
-            console.print(f"[bold]{h.name}[/]: {h.title}\n    {params}")
+            console.print(f"[bold]{h.name}[/]: {h.title}\n    {params}", markup=True, highlight=False)
         return
+    fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
+                  else "table" if output is not None else default_format())
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
+    try:
+        check_output(output, force)
+    except FileExistsError as exc:
+        fail(str(exc))
     conn = _open_lake()
     try:
-        write_result(run_hunt(conn, name, _params(param)), fmt, output=output)
+        write_result(interruptible(conn, lambda: run_hunt(conn, name, _params(param))), fmt, output=output)
+    except (duckdb.InterruptException, KeyboardInterrupt):
+        fail("cancelled (Ctrl-C)", 130)
     except (ValueError, duckdb.Error) as exc:
-        fail(str(exc).splitlines()[0])
+        fail(str(exc))
+
+
+# --- triage: analysts' decisions and suppressions (transforms/triage.py) ------------------
+
+def _date_option(value: str | None, option: str) -> date | None:
+    return _day(value, option)
+
+
+@app.command()
+def triage(incident: str = typer.Argument(None, help="Incident uid (or an unambiguous prefix of 8+ characters)"),
+           status: str = typer.Option(None, "--status", help="acknowledged | false_positive | closed | open"),
+           note: str = typer.Option(None, "--note", help="Why (kept with the decision)"),
+           until: str = typer.Option(None, "--until", help="Last day the decision holds (then: open again)"),
+           by: str = typer.Option(None, "--by", help="Who decides (default: VIGIE_ANALYST, else the system user)"),
+           show: bool = typer.Option(False, "--list", help="List every decision, newest first")) -> None:
+    """Record a triage decision on an incident, kept append-only in the lake (survives re-runs)."""
+    from transforms import triage as triage_data
+    from transforms.settings import Settings
+    from transforms.workbench import write_result
+
+    settings = Settings()
+    conn = _open_lake()
+    if show:
+        import pyarrow as pa
+
+        write_result(pa.Table.from_pylist(triage_data.decisions(conn)) if triage_data.decisions(conn)
+                     else pa.table({"decision": pa.array([], pa.string())}), "table")
+        return
+    if incident is None or status is None or note is None:
+        fail("give INCIDENT --status STATUS --note TEXT (or --list)")
+    try:
+        row = triage_data.record_decision(conn, settings.lake, incident, status, note, by,
+                                          _date_option(until, "--until"))
+    except triage_data.TriageError as exc:
+        fail(str(exc))
+    console.print(f"{row['incident_uid']}: {row['status']} by {row['analyst']}"
+                  + (f" until {row['until']}" if row["until"] else "") + f" — {row['note']}")
+
+
+@app.command()
+def suppress(kind: str = typer.Argument(None, help="account | rule | network"),
+             value: str = typer.Argument(None, help="The account id, rule id, or IP/CIDR range"),
+             until: str = typer.Option(None, "--until", help="Last day findings are held back (required)"),
+             reason: str = typer.Option(None, "--reason", help="Why this pattern is benign (required)"),
+             rule: str = typer.Option(None, "--rule", help="Only this rule's findings (account or network)"),
+             by: str = typer.Option(None, "--by", help="Who decides (default: VIGIE_ANALYST, else the system user)"),
+             show: bool = typer.Option(False, "--list", help="List every suppression")) -> None:
+    """Hold back findings of a known-benign pattern until a day; applied when findings are made."""
+    from transforms import triage as triage_data
+    from transforms.settings import Settings
+    from transforms.workbench import write_result
+
+    settings = Settings()
+    if show:
+        conn = _open_lake()
+        write_result(conn.sql("select * from suppressions order by created_at").to_arrow_table(), "table")
+        return
+    if kind is None or value is None or until is None or reason is None:
+        fail("give KIND VALUE --until DATE --reason TEXT (or --list)")
+    expires = _date_option(until, "--until")
+    assert expires is not None
+    try:
+        row = triage_data.add_suppression(settings.lake, kind, value, reason, expires, rule, by)
+    except triage_data.TriageError as exc:
+        fail(str(exc))
+    console.print(f"suppression {row['suppression_uid'][:12]}: {row['kind']} {row['value']}"
+                  + (f" (rule {row['rule_id']})" if row["rule_id"] and row["kind"] != "rule" else "")
+                  + f" until {row['expires']}: {row['reason']}; applies from the next detection run "
+                  "(vigie detect --date D re-runs a day)")
 
 
 # --- the end-to-end benchmark (transforms/bench.py) ---------------------------------------

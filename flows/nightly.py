@@ -49,8 +49,8 @@ def publish_artifacts(result: ReportResult, night: dict) -> None:
     create_markdown_artifact(key=f"vigie-report-{result.day}", markdown=status + result.markdown,
                              description=f"Vigie morning report for {result.day}: {result.html}")
     create_table_artifact(key=f"vigie-incidents-{result.day}",
-                          table=result.incident_rows or [{"incident": "", "severity": "", "accounts": "",
-                                                          "people_exposed": 0, "with_nir": 0, "rules": ""}],
+                          table=result.incident_rows or [{"people_exposed": 0, "with_nir": 0, "severity": "",
+                                                          "change": "", "incident": "", "accounts": ""}],
                           description=f"Incidents with a finding on {result.day} ({night['status']} night)")
 
 

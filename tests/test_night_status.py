@@ -5,6 +5,7 @@ Every case goes through the `vigie` command line, as the cron job or the analyst
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -48,7 +49,7 @@ def assert_banner_on_top(env: Path, *phrases: str) -> None:
     for phrase in phrases:
         assert phrase in first and phrase in html, (phrase, first)
     assert NO_INCIDENT_ALONE not in markdown and NO_INCIDENT_ALONE not in html
-    if "## Incident " not in markdown:
+    if re.search(r"\*\*Incidents\*\*\s*:\s*0\b", markdown):  # no incident: never said alone
         assert "Aucun incident détecté sur les données reçues, mais la nuit est incomplète" in markdown
 
 

@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 from vigie_testing import plain_vigie_env
-from world_for_reports import CLEAR_EMAIL, CLEAR_IDS, proconnect_lines, write_inbox
+from world_for_reports import ATTACKER_IP, CLEAR_EMAIL, CLEAR_IDS, proconnect_lines, write_inbox
 
 from flows.cli import app
 
@@ -96,6 +96,11 @@ def test_one_message_per_incomplete_night_and_per_new_critical_incident_none_on_
     root, got = env
     inbox = root / "inbox"
     write_inbox(inbox, DAYS, DAYS[-1], proconnect=True)
+    # The attack of D4 reads every file with its NIR: 240 people, all with NIR, a critical incident.
+    attack_file = inbox / f"app-{DAYS[-1]}.jsonl"
+    lines = [json.loads(line) if line.startswith("{") else line for line in attack_file.read_text().splitlines()]
+    attack_file.write_text("".join((json.dumps({**e, "contains_nir": True} if e.get("src_ip") == ATTACKER_IP else e)
+                                    if isinstance(e, dict) else e) + "\n" for e in lines), encoding="utf-8")
     held = {d: inbox / f"proconnect-{d}.jsonl" for d in DAYS}
     held[DAYS[2]].unlink()  # the night of D3 will miss its ProConnect file
 
@@ -122,7 +127,7 @@ def test_one_message_per_incomplete_night_and_per_new_critical_incident_none_on_
     [post] = got.posts
     [mail] = got.mails
     assert post["body"]["text"].startswith("**Vigie : incident critique inc-")
-    assert "240 personnes exposées" in post["body"]["text"]
+    assert "240 personnes exposées (dont 240 avec NIR)" in post["body"]["text"]
     assert mail["subject"].startswith("Vigie : incident critique inc-") and "240 personnes exposées" in mail["text"]
     for message in (post["body"]["text"], mail["text"]):  # pseudonyms and counts only
         assert CLEAR_EMAIL not in message and not any(ben in message for ben in CLEAR_IDS)

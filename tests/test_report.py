@@ -69,7 +69,9 @@ def test_findings_are_ocsf_detection_findings(report: Path):
     finding = json.loads(line)
     assert finding["class_uid"] == 2004 and finding["type_uid"] == 200401
     assert finding["severity_id"] == 4 and finding["finding_info"]["analytic"]["uid"] == "mass_extraction"
-    assert finding["finding_info"]["attacks"] == [{"technique": {"uid": "T1213"}}]
+    assert finding["finding_info"]["attacks"] == [
+        {"technique": {"uid": "T1213", "name": "Data from Information Repositories"}, "version": "v16"}]
+    assert finding["severity"] == "High" and finding["metadata"]["profiles"] == ["host", "security_control"]
     assert finding["metadata"]["correlation_uid"] == f"inc-{VICTIM}"
 
 
@@ -158,8 +160,8 @@ def test_french_report_shows_french_rule_titles_and_runbooks(real_lake: Path, tm
     for rule_id in fired:
         meta = rules[rule_id]
         assert escape(meta["title_fr"]) in html and meta["title_fr"] in markdown, rule_id
-        for step in meta["runbook_fr"]:
-            assert escape(step) in html and step in markdown, (rule_id, step)
+        for step in meta["runbook_fr"]:  # each rule's own runbook, folded under the incident's plan
+            assert escape(step) in html, (rule_id, step)
     for rule_id, meta in rules.items():  # no English rule text at all, fired or not
         for text in [meta["title"], *meta["runbook"]]:
             assert escape(text) not in html and text not in markdown, (rule_id, text)
@@ -235,3 +237,12 @@ def test_english_as_main_language_puts_french_beside_it(lake: Path, tmp_path: Pa
     assert "The day at a glance" in (folder / "report.html").read_text(encoding="utf-8")
     assert "La journée en bref" in (folder / "report.fr.html").read_text(encoding="utf-8")
     assert not (folder / "report.en.html").exists()
+
+
+def test_prefect_summary_is_compact_with_exposure_first_and_the_absolute_path(lake: Path, tmp_path: Path):
+    result = write_report(lake, tmp_path / "reports", DAY, run_state={})
+    assert str((tmp_path / "reports" / str(DAY) / "report.html").resolve()) in result.markdown
+    assert "| Personnes exposées | NIR | Gravité | Incident | Évolution |" in result.markdown
+    assert "Détections par règle" not in result.markdown  # no 14-column table in Prefect's UI
+    assert list(result.incident_rows[0])[:2] == ["people_exposed", "with_nir"]
+    assert result.incident_rows[0]["people_exposed"] == ATTACK_READS

@@ -158,3 +158,120 @@ def test_a_year_of_manifests_opens_in_a_small_memory_limit(tmp_path):
     assert columns == [f.name for f in fields(manifest.ManifestEntry)]
     assert conn.sql("select count(*), sum(rows_written), count(replaces_sha256) from ingest_manifest").fetchall() == [
         (730, sum(range(730)), 729)]
+
+
+def _cli_env(lake: Path, tmp_path: Path) -> dict:
+    import os
+
+    return {**os.environ, "VIGIE_LAKE": str(lake), "VIGIE_CONFIG": str(tmp_path / "absent.toml")}
+
+
+def _vigie() -> str:
+    import sys
+
+    return str(Path(sys.executable).with_name("vigie"))
+
+
+def test_duckdb_help_is_shown_whole(lake: Path, tmp_path: Path, conn):
+    env = _cli_env(lake, tmp_path)
+    for sql, needle in (("select * from incident", 'Did you mean "incidents"?'),
+                        ("select incidnt_uid from incidents", "Candidate bindings"),
+                        ("selec 1 from incidents", "LINE 1: selec 1 from incidents")):
+        done = subprocess.run([_vigie(), "query", sql], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and needle in done.stderr, (sql, done.stderr)
+    done = subprocess.run([_vigie(), "query", "selec 1"], env=env, capture_output=True, text=True, timeout=120)
+    assert "\n        ^" in done.stderr  # the caret under the error, not wrapped away
+    lines = iter(["select * from incident;", ".quit"])
+    out = io.StringIO()
+    shell(conn, read=lambda prompt: next(lines), out=out)
+    assert 'Did you mean "incidents"?' in out.getvalue()
+
+
+def test_output_to_a_pipe_is_tab_separated_and_never_wraps(lake: Path, tmp_path: Path):
+    sql = ("select 'inc-' || repeat('7', 120) as incident_uid, 1234567 as people, "
+           "['a', 'b'] as accounts, 'two\twords' as note")
+    done = subprocess.run([_vigie(), "query", sql], env=_cli_env(lake, tmp_path), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["incident_uid\tpeople\taccounts\tnote",
+                                        f"inc-{'7' * 120}\t1234567\t[\"a\", \"b\"]\ttwo\\twords"]
+
+
+def test_a_terminal_table_right_aligns_numbers_with_separators(conn):
+    table = run(conn, "select 'OF-1' as account, 1234567 as people, 3 as nir union all "
+                      "select 'OF-22', 12, 1 order by people desc")
+    out = io.StringIO()
+    write_result(table, "table", out)
+    rows = [line for line in out.getvalue().splitlines() if "OF-" in line]
+    assert "1,234,567" in rows[0]
+    # right-aligned: both numbers end in the same column
+    assert rows[0].index("1,234,567") + len("1,234,567") == rows[1].index("12") + len("12")
+
+
+def test_ctrl_c_cancels_the_running_statement_and_the_shell_goes_on(lake: Path, tmp_path: Path):
+    import os
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child: the real `vigie shell` on a terminal
+        os.environ.update(_cli_env(lake, tmp_path))
+        os.execv(_vigie(), ["vigie", "shell"])
+
+    def read_until(needle: bytes, timeout: float = 60) -> bytes:
+        buffer, end = b"", time.monotonic() + timeout
+        while time.monotonic() < end:
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    buffer += os.read(fd, 4096)
+                except OSError:
+                    break
+                if needle in buffer:
+                    return buffer
+        raise AssertionError(f"{needle!r} not in {buffer!r}")
+
+    try:
+        read_until(b"vigie> ")
+        os.write(fd, b"select sum(i) from range(100000000000) t(i);\r")
+        time.sleep(1.5)
+        started = time.monotonic()
+        os.write(fd, b"\x03")  # Ctrl-C, as the terminal sends it
+        assert b"statement cancelled" in read_until(b"vigie> ")
+        assert time.monotonic() - started < 20
+        os.write(fd, b"select 41 + 1 as answer;\r")
+        assert b"42" in read_until(b"rows)")
+        os.write(fd, b".quit\r")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(fd)
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+def test_hunt_titles_are_whole_and_output_files_are_not_overwritten(lake: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from transforms.workbench import hunts
+
+    assert hunts()["account_vs_baseline"].title.endswith("beside the median of its previous days.")
+    monkeypatch.setenv("VIGIE_LAKE", str(lake))
+    monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "absent.toml"))
+    runner = CliRunner()
+    listed = runner.invoke(app, ["hunt"])
+    assert "beside the median of its previous days." in " ".join(listed.output.split())
+    target = tmp_path / "out.csv"
+    target.write_text("precious\n", encoding="utf-8")
+    refused = runner.invoke(app, ["query", "select 1 as n", "-o", str(target)])
+    assert refused.exit_code == 2 and "--force" in refused.output
+    assert target.read_text(encoding="utf-8") == "precious\n"
+    refused = runner.invoke(app, ["hunt", "ip_activity", "--param", f"ip={ATTACKER_IP}", "-o", str(target)])
+    assert refused.exit_code == 2 and target.read_text(encoding="utf-8") == "precious\n"
+    forced = runner.invoke(app, ["query", "select 1 as n", "-o", str(target), "--force"])
+    assert forced.exit_code == 0 and target.read_text(encoding="utf-8").splitlines() == ['"n"', "1"]

@@ -478,11 +478,11 @@ def messages(settings: Settings, summaries: list[RunSummary], notified: set[str]
         if lang == "fr":
             subject = f"Vigie : incident critique {uid}"
             text = (f"{n(row['people_exposed'])} personnes exposées (dont {n(row['with_nir'])} avec NIR) ; "
-                    f"comptes : {row['accounts']} ; règles : {row['rules']}\n{row['report']}")
+                    f"comptes : {row['accounts']}\n{row['report']}")
         else:
             subject = f"Vigie: critical incident {uid}"
             text = (f"{n(row['people_exposed'])} people exposed ({n(row['with_nir'])} with NIR); "
-                    f"accounts: {row['accounts']}; rules: {row['rules']}\n{row['report']}")
+                    f"accounts: {row['accounts']}\n{row['report']}")
         out.append(notify.Message(subject, text))
     return out, set(critical)
 

@@ -15,8 +15,8 @@ import duckdb
 from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR, configure
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
-PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily")
-FLAT_TABLES = ("quarantine", "incidents", "incident_beneficiaries")
+PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily", "suppressed")
+FLAT_TABLES = ("quarantine", "incidents", "incident_beneficiaries", "triage", "suppressions")
 # The fields of transforms.manifest.ManifestEntry, in its order.
 MANIFEST_COLUMNS = (
     "{sha256: 'VARCHAR', source_file: 'VARCHAR', source_kind: 'VARCHAR', size_bytes: 'BIGINT', "

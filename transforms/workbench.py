@@ -10,14 +10,18 @@ extensions or change settings are refused before they run, and the configuration
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
@@ -30,7 +34,7 @@ from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR
 from transforms.views import define_views
 
 HUNTING_DIR = SQL_DIR / "hunting"
-FORMATS = ("table", "csv", "json", "parquet")
+FORMATS = ("table", "csv", "tsv", "json", "parquet")
 ST = duckdb.StatementType
 QUERY_STATEMENTS = {ST.SELECT, ST.EXPLAIN, ST.PRAGMA}
 # The shell may also build its own in-memory tables and views (never files, never settings).
@@ -89,7 +93,7 @@ def check_statements(sql: str, allowed: set = QUERY_STATEMENTS) -> list[duckdb.S
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise ReadOnlyError(str(exc).splitlines()[0]) from None
+        raise ReadOnlyError(str(exc)) from None
     for statement in statements:
         if statement.type not in allowed:
             raise _refuse(str(statement.type).rsplit(".", 1)[-1])
@@ -127,9 +131,22 @@ def run(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None,
     return result
 
 
+def default_format(stream: TextIO | None = None) -> str:
+    """`table` on a terminal; elsewhere (a pipe, a file, a cron log) `tsv`, which never wraps."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return "table" if isatty is not None and isatty() else "tsv"
+
+
+def check_output(output: Path | None, force: bool) -> None:
+    """Refuse to replace an existing file unless asked (`--force`)."""
+    if output is not None and Path(output).exists() and not force:
+        raise FileExistsError(f"{output} exists; give --force to replace it")
+
+
 def write_result(table: pa.Table, fmt: str, out: TextIO | None = None, output: Path | None = None,
                  max_rows: int = 200) -> None:
-    """Print or save a result: table (terminal), csv, json (one object per line) or parquet (file)."""
+    """Print or save a result: table (terminal), csv, tsv, json (one object per line) or parquet."""
     out = out or sys.stdout
     if fmt == "parquet":
         if output is None:
@@ -140,16 +157,34 @@ def write_result(table: pa.Table, fmt: str, out: TextIO | None = None, output: P
         buffer = pa.BufferOutputStream()
         pa_csv.write_csv(_flat(table), buffer)
         text = buffer.getvalue().to_pybytes().decode("utf-8")
+    elif fmt == "tsv":
+        text = _tsv(table)
     elif fmt == "json":
         text = "".join(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in table.to_pylist())
     elif fmt == "table":
-        text = _table_text(table, max_rows)
+        text = _table_text(table, max_rows, width=None if output is None else 10_000)
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if output is not None:
         Path(output).write_text(text, encoding="utf-8")
     else:
         out.write(text)
+
+
+def _tsv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _tsv(table: pa.Table) -> str:
+    """Tab-separated, one line per row, every value whole (tabs and newlines escaped as \\t, \\n)."""
+    lines = ["\t".join(table.column_names)]
+    for row in table.to_pylist():
+        lines.append("\t".join(_tsv_cell(v) for v in row.values()))
+    return "\n".join(lines) + "\n"
 
 
 def _flat(table: pa.Table) -> pa.Table:
@@ -163,20 +198,41 @@ def _flat(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def _table_text(table: pa.Table, max_rows: int) -> str:
+def _is_number(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+
+
+def _cell(value: object, number: bool) -> str:
+    if value is None:
+        return ""
+    if number and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if number and isinstance(value, float | Decimal):
+        as_float = float(value)
+        if abs(as_float) >= 1e15 or as_float != round(as_float, 6):
+            return f"{as_float:,.6g}"
+        return f"{as_float:,.6f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _table_text(table: pa.Table, max_rows: int, width: int | None = None) -> str:
+    """A table for a terminal: numbers right-aligned with thousands separators, the terminal's width."""
     from io import StringIO
 
     from rich.console import Console
     from rich.table import Table
 
     view = Table(show_lines=False, header_style="bold")
-    for name in table.column_names:
-        view.add_column(name, overflow="fold")
+    numbers = [_is_number(field.type) for field in table.schema]
+    for name, number in zip(table.column_names, numbers, strict=True):
+        view.add_column(name, overflow="fold", justify="right" if number else "left")
     for row in table.slice(0, max_rows).to_pylist():
-        view.add_row(*("" if v is None else str(v) for v in row.values()))
+        view.add_row(*(_cell(v, number) for v, number in zip(row.values(), numbers, strict=True)))
     buffer = StringIO()
-    Console(file=buffer, width=200, force_terminal=False).print(view)
-    more = f"({table.num_rows} rows, {max_rows} shown)\n" if table.num_rows > max_rows else f"({table.num_rows} rows)\n"
+    size = shutil.get_terminal_size((200, 24)).columns if width is None else width
+    Console(file=buffer, width=max(size, 40), force_terminal=False, highlight=False).print(view)
+    more = (f"({table.num_rows:,} rows, {max_rows:,} shown)\n" if table.num_rows > max_rows
+            else f"({table.num_rows:,} rows)\n")
     return buffer.getvalue() + more
 
 
@@ -227,9 +283,12 @@ def load_hunt(path: Path) -> Hunt:
         if not line.startswith("--"):
             break
         header.append(line[2:].strip())
-    title = header[0] if header else path.stem
+    # the title is the header's first sentence, however many comment lines it spans
+    text_lines = [line for line in header if not line.startswith("@param")]
+    end = next((i for i, line in enumerate(text_lines) if line.endswith(".")), 0)
+    title = " ".join(text_lines[:end + 1]) if text_lines else path.stem
     params, description = [], []
-    for line in header[1:]:
+    for line in header[end + 1:] if text_lines else header:
         match = _PARAM.match(line)
         if match:
             params.append(HuntParam(match.group(1), match.group(2), match.group(3)))
@@ -279,11 +338,17 @@ SHELL_HELP = """Statements end with ';'. The lake's views are defined; nothing y
   .tables            the views and tables
   .hunts             saved hunting queries (run one with: .hunt NAME k=v ...)
   .hunt NAME k=v     run a saved hunting query
+  .triage INCIDENT STATUS NOTE...   record a decision (acknowledged, false_positive, closed, open)
   .help  .quit"""
 
 
-def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, out: TextIO | None = None) -> None:
-    """A small SQL shell over the lake's views (history with readline when available)."""
+def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, out: TextIO | None = None,
+          lake: Path | None = None) -> None:
+    """A small SQL shell over the lake's views (history with readline when available).
+
+    Ctrl-C while a statement runs cancels that statement (DuckDB's interrupt) and the shell goes
+    on; Ctrl-C at the prompt drops the statement being typed; Ctrl-D or .quit leaves.
+    """
     out = out or sys.stdout
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
@@ -292,12 +357,16 @@ def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, o
     while True:
         try:
             line = read("vigie> " if not buffer else "   ...> ")
-        except (EOFError, KeyboardInterrupt):
+        except EOFError:
             out.write("\n")
             return
+        except KeyboardInterrupt:
+            out.write("^C\n" if buffer else "\n(.quit or Ctrl-D to leave)\n")
+            buffer = []
+            continue
         stripped = line.strip()
         if not buffer and stripped.startswith("."):
-            if _dot_command(conn, stripped, out):
+            if _dot_command(conn, stripped, out, lake):
                 return
             continue
         buffer.append(line)
@@ -305,14 +374,29 @@ def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, o
             continue
         sql, buffer = "\n".join(buffer), []
         try:
-            result = run(conn, sql, allowed=SHELL_STATEMENTS)
+            result = interruptible(conn, functools.partial(run, conn, sql, allowed=SHELL_STATEMENTS))
             if result is not None:
                 write_result(result, "table", out)
+        except (duckdb.InterruptException, KeyboardInterrupt):
+            out.write("statement cancelled (Ctrl-C)\n")
         except (ReadOnlyError, duckdb.Error) as exc:
-            out.write(f"error: {str(exc).splitlines()[0]}\n")
+            out.write(f"error: {exc}\n")
+        out.flush()
 
 
-def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO) -> bool:
+def interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], pa.Table | None]) -> pa.Table | None:
+    """Run `work` with Ctrl-C (SIGINT) cancelling the connection's running statement."""
+    if threading.current_thread() is not threading.main_thread():
+        return work()
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda _signum, _frame: conn.interrupt())
+    try:
+        return work()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO, lake: Path | None = None) -> bool:
     words = line.split()
     command = words[0]
     if command in (".quit", ".exit", ".q"):
@@ -325,11 +409,16 @@ def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO) -> boo
             for hunt in hunts().values():
                 params = " ".join(f"{p.name}=" + (p.default if p.default is not None else "?") for p in hunt.params)
                 out.write(f"{hunt.name:28} {hunt.title}\n{'':28} {params}\n")
+        elif command == ".triage" and len(words) >= 4 and lake is not None:
+            from transforms import triage
+
+            row = triage.record_decision(conn, lake, words[1], words[2], " ".join(words[3:]))
+            out.write(f"{row['incident_uid']}: {row['status']} by {row['analyst']} — {row['note']}\n")
         elif command == ".hunt" and len(words) > 1:
             given = dict(w.split("=", 1) for w in words[2:] if "=" in w)
             write_result(run_hunt(conn, words[1], given), "table", out)
         else:
             out.write(SHELL_HELP + "\n")
     except (ValueError, duckdb.Error) as exc:
-        out.write(f"error: {str(exc).splitlines()[0]}\n")
+        out.write(f"error: {exc}\n")
     return False

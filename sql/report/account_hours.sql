@@ -1,6 +1,7 @@
 -- One account's record reads per local hour on $day (the incident's sessions apart from the
--- rest) against its usual profile: the mean reads in that hour over its active days in the
--- $history_days days before.
+-- rest) against its usual profile: the mean reads in that hour over the days of the $history_days
+-- before on which the account did its own work (days spent only in the incident's sessions
+-- would dilute the profile towards zero).
 with today as (
     select hour(local_time) as hour,
         count(*) filter (where list_contains($sessions::varchar[], session_id)) as incident_reads,
@@ -22,6 +23,7 @@ history_days as (
     from report_account_events  -- app_activity of the incidents' accounts (_incident_events.sql)
     where user_id = $user_id
       and event_date >= $day::date - to_days($history_days::int) and event_date < $day::date
+      and not list_contains($sessions::varchar[], session_id)
 )
 select
     h.hour,

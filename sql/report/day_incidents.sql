@@ -40,6 +40,10 @@ select
     list_sort(list_distinct(list(p.user_id) || flatten(list(p.related_user_ids)))) as accounts,
     list_sort(list_distinct(list(p.org_siret))) as org_sirets,
     list_sort(list_distinct(flatten(list(p.session_ids)))) as sessions,
+    -- as the incident stood the night before (what changed since: new accounts, sessions)
+    list_distinct(coalesce(list(p.user_id) filter (where p.event_date < $day::date), [])
+        || coalesce(flatten(list(p.related_user_ids) filter (where p.event_date < $day::date)), [])) as accounts_before,
+    list_distinct(coalesce(flatten(list(p.session_ids) filter (where p.event_date < $day::date)), [])) as sessions_before,
     list_sort(list_distinct(flatten(list(p.browsing_session_ids)))) as browsing_sessions,
     list_sort(list_distinct(flatten(list(p.ips)))) as ips,
     list_distinct(flatten(list(p.attack))) as attack,

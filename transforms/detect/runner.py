@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from transforms import triage
 from transforms.detect import dayset
 from transforms.lake import SQL_DIR, new_tmp_dir, partition_dir, publish, read_sql, sql_in_list, used_params
 
@@ -175,7 +176,10 @@ def run_rules(conn: duckdb.DuckDBPyConnection, day: date, rules: list[Rule],
 
 
 def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
-    """Complete `rule_rows` (uid, exposure, evidence) and publish the day's file in one rename."""
+    """Complete `rule_rows` (uid, exposure, evidence) and publish the day's file in one rename.
+
+    Rows an analyst's suppression covers are held back first (`lake/suppressed/`)."""
+    triage.apply_suppressions(conn, day)
     dayset.activity(conn, day)
     sessions = [row[0] for row in conn.execute(
         "select distinct s from (select unnest(session_ids) as s from rule_rows) where s is not null order by s"
@@ -190,6 +194,7 @@ def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> in
                      "order by severity_rank desc, rule_id, entity_id) "
                      f"to '{_q(staged)}' (format parquet, compression zstd)")
         publish(staged, partition_dir(lake, "findings", str(day)) / "findings.parquet")
+        triage.write_suppressed(conn, lake, day)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return conn.execute("select count(*) from day_findings").fetchone()[0]

@@ -34,7 +34,7 @@ from transforms.lake import DEFAULT_MEMORY_LIMIT, crash_point, private_dir, safe
 from transforms.report.collect import collect, dumps
 from transforms.report.i18n import LANGS, check_lang
 from transforms.report.ocsf import detection_finding
-from transforms.report.render import in_language, render_html, render_markdown
+from transforms.report.render import in_language, render_html, render_markdown, render_summary
 from transforms.views import connect
 
 RUN_FILE = "run.json"
@@ -49,8 +49,8 @@ class ReportResult:
     people_exposed: int = 0
     people_with_nir: int = 0
     by_severity: dict[str, int] = field(default_factory=dict)
-    markdown: str = ""
-    incident_rows: list[dict] = field(default_factory=list)
+    markdown: str = ""  # a compact summary for Prefect's UI (exposure first, the report's absolute path)
+    incident_rows: list[dict] = field(default_factory=list)  # one short row per incident, exposure first
     html: str = ""  # path of the HTML report written in the language asked for
 
 
@@ -96,9 +96,13 @@ def _incident_json(inc: dict) -> dict:
     keep = ("incident_uid", "severity", "first_seen", "last_seen", "first_day", "last_day", "findings",
             "findings_today", "rule_ids", "accounts", "org_sirets", "sessions", "browsing_sessions", "ips",
             "attack", "beneficiaries_exposed", "beneficiaries_with_nir", "newly_exposed", "exact_exposure",
-            "primary_account")
+            "primary_account", "rule_severity")
     out = {k: inc[k] for k in keep}
     out["sources"] = inc["sources"]
+    out["change"] = inc["change"]  # new | grown | open, since the previous night
+    out["triage"] = {k: inc["triage"][k] for k in ("status", "decided_status", "analyst", "decided_at", "until",
+                                                   "note")} if inc.get("triage") else {"status": "open"}
+    out["created_by"] = inc.get("creations") or []
     out["activity"] = {k: v for k, v in (inc.get("activity") or {}).items() if k != "ua_keys"}
     return out
 
@@ -115,27 +119,32 @@ def _csv(rows: list[dict]) -> str:
 
 def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_state: dict | None = None,
                  memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0,
-                 main_lang: str | None = None) -> ReportResult:
+                 main_lang: str | None = None, reference: Path | None = None) -> ReportResult:
     """Collect `day` from the lake and write its report folder; return what it holds.
 
     `main_lang` is the language of `report.html` (default: `lang`, what the nightly run writes).
     In another language, the report goes to `report.<lang>.html`/`.md` and nothing else is
     touched; the whole folder (main report, machine-readable files) is written only when the
-    day has no main report yet, so that a translation never stands alone.
+    day has no main report yet, so that a translation never stands alone. `reference` is the
+    reference-data folder (organisation names from its `orgs.csv`).
     """
     check_lang(lang)
     main = check_lang(main_lang or lang)
+    if reference is None:
+        from transforms.settings import Settings
+
+        reference = Settings().reference
     state = load_run_state(reports, day) if run_state is None else run_state
     conn = connect(lake, memory_limit, threads)
     try:
-        data = collect(conn, Path(lake), day, main, state)
+        data = collect(conn, Path(lake), day, main, state, reference)
     finally:
         conn.close()
     folder = private_dir(report_dir(reports, day))
     exposed_dir = private_dir(folder / "exposed")
     if lang != main and (folder / "report.html").exists():
-        html_name, markdown = _write_rendering(folder, data, lang, main)
-        return _result(day, folder, data, markdown, folder / html_name)
+        html_name, _ = _write_rendering(folder, data, lang, main)
+        return _result(day, folder, data, folder / html_name, lang)
     html = render_html(data)
     markdown = render_markdown(data)
     _write_text(folder / "report.html", html)
@@ -157,16 +166,16 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
         if stale.name not in wanted:
             stale.unlink()
     # The translations of the folder follow the data just written (and the one asked for is made).
-    asked, asked_markdown = folder / "report.html", markdown
+    asked = folder / "report.html"
     for other in LANGS:
         if other != main and (other == lang or any((folder / n).exists() for n in report_files(other, main))):
-            html_name, translated = _write_rendering(folder, data, other, main)
+            html_name, _ = _write_rendering(folder, data, other, main)
             if other == lang:
-                asked, asked_markdown = folder / html_name, translated
+                asked = folder / html_name
     # A `report.<main>.html` would repeat report.html (left from when the main language differed).
     for name in (f"report.{main}.html", f"report.{main}.md"):
         (folder / name).unlink(missing_ok=True)
-    return _result(day, folder, data, asked_markdown, asked)
+    return _result(day, folder, data, asked, lang)
 
 
 def _write_rendering(folder: Path, data: dict, lang: str, main: str) -> tuple[str, str]:
@@ -180,15 +189,19 @@ def _write_rendering(folder: Path, data: dict, lang: str, main: str) -> tuple[st
     return html_name, markdown
 
 
-def _result(day: date, folder: Path, data: dict, markdown: str, html: Path) -> ReportResult:
+def _result(day: date, folder: Path, data: dict, html: Path, lang: str) -> ReportResult:
     incidents = [_incident_json(inc) for inc in data["incidents"]]
+    folder = Path(folder).resolve()
+    summary = render_summary(data, str(Path(html).resolve()), str(folder / "exposed"), lang)
     return ReportResult(
         day=str(day), folder=str(folder), incidents=len(incidents), findings=len(data["findings"]),
         people_exposed=data["people_exposed"], people_with_nir=data["people_with_nir"],
-        by_severity=dict(data["by_severity"]), markdown=markdown,
-        incident_rows=[{"incident": i["incident_uid"], "severity": i["severity"],
-                        "accounts": ", ".join(i["accounts"]), "people_exposed": i["beneficiaries_exposed"],
-                        "with_nir": i["beneficiaries_with_nir"], "rules": ", ".join(i["rule_ids"])}
+        by_severity=dict(data["by_severity"]), markdown=summary,
+        incident_rows=[{"people_exposed": i["beneficiaries_exposed"], "with_nir": i["beneficiaries_with_nir"],
+                        "severity": i["severity"], "change": i["triage"]["status"]
+                        if i["triage"]["status"] not in ("open",) else i["change"],
+                        "incident": i["incident_uid"], "accounts": ", ".join(i["accounts"][:3])
+                        + (f" (+{len(i['accounts']) - 3})" if len(i["accounts"]) > 3 else "")}
                        for i in incidents],
         html=str(html),
     )

@@ -8,6 +8,7 @@ rules that could not run), never the clock.
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 from pathlib import Path
@@ -15,8 +16,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from transforms import manifest
+from transforms import manifest, triage
 from transforms.lake import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
+from transforms.report import story
 
 RULES_DIR = SQL_DIR / "detections"
 HISTORY_DAYS = 28
@@ -48,6 +50,15 @@ def runbook_steps(meta: dict, lang: str) -> list[str]:
     return steps
 
 
+def org_names(reference: Path | None) -> dict[str, str]:
+    """SIRET → organisation name from the reference folder's `orgs.csv` (empty when absent)."""
+    path = Path(reference) / "orgs.csv" if reference else None
+    if path is None or not path.is_file():
+        return {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        return {row["siret"]: row["name"] for row in csv.DictReader(handle) if row.get("siret") and row.get("name")}
+
+
 def _rows(conn: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
     sql = read_sql(f"report/{name}.sql")
     cursor = conn.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
@@ -74,8 +85,14 @@ def _read_events(conn: duckdb.DuckDBPyConnection, day: date, scopes: dict[str, l
             conn.execute(code, used)
 
 
+def lake_start(lake: Path) -> date | None:
+    """The lake's first day (from the ingest manifest): charts draw no data before it, not zero."""
+    days = [d for e in manifest.load_all(lake) for d in e.event_dates]
+    return date.fromisoformat(min(days)) if days else None
+
+
 def _incident(conn: duckdb.DuckDBPyConnection, inc: dict, day: date, rules: dict, lang: str,
-              scope: list[dict]) -> dict:
+              scope: list[dict], lake_start: date | None = None) -> dict:
     sessions = [s["session_id"] for s in scope]
     nets = [list(s["nets"]) for s in scope]
     scoped = {"day": day, "sessions": sessions, "nets": nets}
@@ -84,11 +101,44 @@ def _incident(conn: duckdb.DuckDBPyConnection, inc: dict, day: date, rules: dict
     account = inc["primary_account"]
     hours = _rows(conn, "account_hours", {"day": day, "user_id": account, "sessions": sessions,
                                           "history_days": HISTORY_DAYS}) if account else []
-    days = _rows(conn, "account_days", {"day": day, "user_id": account}) if account else []
+    days = _rows(conn, "account_days", {"day": day, "user_id": account, "lake_start": lake_start}) if account else []
     runbooks = [{"rule_id": r, "title": _rule_title(rules, r, lang), "steps": runbook_steps(rules.get(r, {}), lang)}
                 for r in inc["rule_ids"]]
+    creations = _rows(conn, "incident_creations", {"day": day, "accounts": list(inc["accounts"])})
+    before = set(inc.pop("accounts_before") or [])
+    sessions_before = set(inc.pop("sessions_before") or [])
+    new_accounts = [] if inc["first_day"] == day else [a for a in inc["accounts"] if a not in before]
+    new_sessions = 0 if inc["first_day"] == day else sum(1 for s in inc["sessions"] if s not in sessions_before)
     return {**inc, "activity": activity, "sources": sources, "hours": hours, "account_days": days,
-            "runbooks": runbooks, "rule_titles": {r: _rule_title(rules, r, lang) for r in inc["rule_ids"]}}
+            "runbooks": runbooks, "rule_titles": {r: _rule_title(rules, r, lang) for r in inc["rule_ids"]},
+            "creations": [{"creator": c["creator_user_id"], "created": c["created_user_id"]} for c in creations],
+            "attacker_nets": sorted({n for s in scope for n in s["nets"]}),
+            "new_accounts_today": new_accounts, "new_sessions_today": new_sessions,
+            "rule_severity": inc["severity"],
+            "severity": story.severity(inc["rule_ids"], inc["beneficiaries_exposed"], inc["beneficiaries_with_nir"],
+                                       inc["severity"])}
+
+
+def change(inc: dict, day: date) -> str:
+    """What happened to the incident since the previous night: new, grown or (still) open."""
+    if str(inc["first_day"]) == str(day):
+        return "new"
+    if inc["newly_exposed"] or inc["new_accounts_today"] or inc["new_sessions_today"]:
+        return "grown"
+    return "open"
+
+
+GROUP_ORDER = {"new": 0, "grown": 1, "reopened": 1, "open": 2, "triaged": 3}
+SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+
+
+def _group(inc: dict) -> str:
+    status = (inc.get("triage") or {}).get("status") or "open"
+    if status == "reopened":
+        return "reopened"
+    if status in ("acknowledged", "false_positive", "closed"):
+        return "triaged"
+    return inc["change"]
 
 
 def _rule_title(rules: dict, rule_id: str, lang: str) -> str:
@@ -120,9 +170,10 @@ def _health(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, run_state: d
 
 
 def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = "fr",
-            run_state: dict | None = None) -> dict:
+            run_state: dict | None = None, reference: Path | None = None) -> dict:
     """Everything the templates and the JSON outputs need for `day` (plain dicts and lists)."""
     rules = rule_catalogue()
+    orgs = org_names(reference)
     for rule_id, title in conn.execute("select rule_id, any_value(title) from findings where event_date "
                                        "between $day::date - 13 and $day::date group by 1", {"day": day}).fetchall():
         rules.setdefault(rule_id, {"title": title})
@@ -130,7 +181,17 @@ def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = 
     scopes = {inc["incident_uid"]: _rows(conn, "incident_scope", {"day": day, "incident_uid": inc["incident_uid"]})
               for inc in day_incidents}
     _read_events(conn, day, scopes, [inc["primary_account"] for inc in day_incidents if inc["primary_account"]])
-    incidents = [_incident(conn, inc, day, rules, lang, scopes[inc["incident_uid"]]) for inc in day_incidents]
+    start = lake_start(lake)
+    incidents = [_incident(conn, inc, day, rules, lang, scopes[inc["incident_uid"]], start) for inc in day_incidents]
+    state = triage.triage_state(conn, day, incidents)
+    for inc in incidents:
+        inc["change"] = change(inc, day)
+        inc["triage"] = state.get(inc["incident_uid"])
+        inc["group"] = _group(inc)
+        inc["org_names"] = {s: orgs[s] for s in inc["org_sirets"] if s in orgs}
+    # what changed since the previous night first: new, grown (or reopened), still open; triaged last
+    incidents.sort(key=lambda i: (GROUP_ORDER[i["group"]], -SEVERITY_RANK[i["severity"]],
+                                  -i["beneficiaries_exposed"], i["incident_uid"]))
     findings = _rows(conn, "day_findings", {"day": day})
     trend_rows = _rows(conn, "rule_trend", {"day": day})
     trend: dict[str, dict] = {}
@@ -160,6 +221,7 @@ def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = 
         "activity": _rows(conn, "day_activity", {"day": day})[0],
         "trend": sorted(trend.values(), key=lambda t: (-t["severity_rank"], t["rule_id"])),
         "exposed": exposed,
+        "suppressions": _rows(conn, "day_suppressions", {"day": day}),
         "health": _health(conn, lake, day, run_state or {}),
         "night": (run_state or {}).get("night") or {"status": "unknown", "reasons": []},
         "rules": rules,

@@ -27,7 +27,7 @@ def _nice_max(value: float) -> float:
 
 def hourly_chart(rows: list[dict], labels: dict[str, str], title: str) -> str:
     """Stacked bars per hour (incident sessions over other activity) and the baseline as a line."""
-    width, height, left, bottom, top = 640, 226, 44, 40, 14
+    width, height, left, bottom, top = 640, 236, 44, 50, 14
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = max([r["incident_reads"] + r["other_reads"] for r in rows] + [r["baseline_reads"] for r in rows] + [1])
     ymax = _nice_max(peak)
@@ -56,20 +56,29 @@ def hourly_chart(rows: list[dict], labels: dict[str, str], title: str) -> str:
         if r["hour"] % 3 == 0:
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 13}" font-size="10" '
                          f'text-anchor="middle">{r["hour"]:02d}h</text>')
-    points = " ".join(f"{left + (r['hour'] + 0.5) * bar_w:.1f},{y(r['baseline_reads']):.1f}" for r in rows)
+    # the usual profile is drawn on the chart's scale; beside a big extraction it hugs the axis,
+    # so the legend also says how much it is (reads per usual day) and the line is drawn on top
+    points = " ".join(f"{left + (r['hour'] + 0.5) * bar_w:.1f},{min(y(r['baseline_reads']), top + plot_h - 1.5):.1f}"
+                      for r in rows)
     parts.append(f'<polyline points="{points}" fill="none" stroke="{BASELINE}" stroke-width="2" '
                  'stroke-dasharray="5,3"/>')
-    parts.append(_legend([(INCIDENT, labels["legend_incident"]), (OTHER, labels["legend_other"]),
-                          (BASELINE, labels["legend_baseline"])], left, height - 3))
+    usual = sum(r["baseline_reads"] for r in rows)
+    today = sum(r["incident_reads"] + r["other_reads"] for r in rows)
+    baseline_label = labels["legend_baseline"] + labels["legend_baseline_values"].format(
+        usual=_short(usual), today=_short(today))
+    parts.append(_legend([(INCIDENT, labels["legend_incident"]), (OTHER, labels["legend_other"])], left, height - 16))
+    parts.append(_legend([(BASELINE, baseline_label)], left, height - 3))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def daily_chart(rows: list[dict], day_key: str, value_key: str, title: str, highlight: str | None = None) -> str:
-    """Bars per day (the last one, or `highlight`, in the incident colour)."""
+def daily_chart(rows: list[dict], day_key: str, value_key: str, title: str, highlight: str | None = None,
+                no_data: str = "no data") -> str:
+    """Bars per day (the last one, or `highlight`, in the incident colour); a None value (a day
+    before the lake's first) is drawn as an empty dashed slot, not as a zero bar."""
     width, height, left, bottom, top = 640, 150, 44, 22, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
-    ymax = _nice_max(max([r[value_key] for r in rows] + [1]))
+    ymax = _nice_max(max([r[value_key] or 0 for r in rows] + [1]))
     bar_w = plot_w / max(len(rows), 1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
              f'height="{height}" role="img" aria-label="{escape(title)}" class="chart">',
@@ -81,8 +90,14 @@ def daily_chart(rows: list[dict], day_key: str, value_key: str, title: str, high
         parts.append(f'<text x="{left - 4}" y="{yy + 4:.1f}" font-size="10" text-anchor="end">{int(v)}</text>')
     last = highlight or (str(rows[-1][day_key]) if rows else None)
     for i, r in enumerate(rows):
-        h = (r[value_key] / ymax) * plot_h
         x = left + i * bar_w + 2
+        if r[value_key] is None:  # before the lake's first day: no data, not zero
+            parts.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{bar_w - 4:.1f}" height="{plot_h:.1f}" '
+                         f'fill="#f4f5f7" stroke="#ddd" stroke-dasharray="2,2"><title>{escape(str(r[day_key]))}: '
+                         f'{escape(no_data)}</title></rect>')
+            parts.append(f'<text x="{x + (bar_w - 4) / 2:.1f}" y="{top + plot_h / 2 + 3:.1f}" font-size="9" '
+                         f'fill="#999" text-anchor="middle">–</text>')
+        h = ((r[value_key] or 0) / ymax) * plot_h
         colour = INCIDENT if str(r[day_key]) == last else OTHER
         if r[value_key]:
             parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 4:.1f}" '
@@ -109,6 +124,10 @@ def sparkline(values: list[int], colour: str = INCIDENT) -> str:
     parts.append(f'<line x1="0" x2="{width}" y1="{height - 0.5}" y2="{height - 0.5}" stroke="#ccc"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _short(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _legend(items: list[tuple[str, str]], x: float, y: float) -> str:

@@ -1,0 +1,6 @@
+-- Columns of `suppressed` (findings held back by a suppression) when none exists yet.
+create or replace table suppressed (
+    suppression_uid VARCHAR, rule_id VARCHAR, title VARCHAR, severity VARCHAR, entity_type VARCHAR,
+    entity_id VARCHAR, user_id VARCHAR, org_siret VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP,
+    ips VARCHAR[], session_ids VARCHAR[], event_date DATE
+);
