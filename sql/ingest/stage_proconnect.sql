@@ -114,8 +114,8 @@ select
     event_time,
     event_time::date as event_date,
     coalesce(j.logId, left(md5(line), 32)) as event_uid,
-    case when j.category is not null or j.logId is not null or j.source is not null
-        then 'legacy' else 'current' end as log_variant,
+    -- legacy: category/source (the Sep-Oct 2025 business log kept logId without them)
+    case when j.category is not null or j.source is not null then 'legacy' else 'current' end as log_variant,
     coalesce(j.level, j.levelLabel) as level,
     level_number,
     j.code as error_code,
