@@ -37,9 +37,10 @@ def test_there_is_one_fixture_per_era():
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory) -> Path:
+    from vigie_testing import TEST_KEY  # the options of every ingest test (conftest.ingest_options)
+
     from transforms.enrich import load_reference
     from transforms.ingest import IngestOptions
-    from vigie_testing import TEST_KEY  # the options of every ingest test (conftest.ingest_options)
 
     lake = tmp_path_factory.mktemp("eras") / "lake"
     opts = IngestOptions(lake=lake, key=TEST_KEY, reference=load_reference(FIXTURES / "reference"),
