@@ -92,10 +92,10 @@ def mask_raw_line(text: str | None, key: PseudonymKey, known: frozenset[str] = f
         if name in PERSONAL_FIELDS:
             value = str(_personal(name, body, key))
         else:
-            value = mask_text(body, key) if safe(name) else pseudonymise_value(body, key)
+            value = (mask_text(body, key) or "") if safe(name) else pseudonymise_value(body, key)
         return f'"{value}{close}'
 
-    return mask_text(_TOKEN.sub(token, text), key) + cut
+    return (mask_text(_TOKEN.sub(token, text), key) or "") + cut
 
 
 def write_quarantine(conn: duckdb.DuckDBPyConnection, target: Path, key: PseudonymKey,
