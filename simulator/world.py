@@ -55,9 +55,9 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
              **options) -> SimulationSummary:
     """Generate a seeded world of `agents` accounts over `days` days into `out`.
 
-    Options (see simulator.options): cutover, amr_cutover, current_cutover, mfa_share, technical_line_rate, offset_share,
-    gzip_level, and the groups infostealer, cookie_replay, account_manager, abused_advisors,
-    low_and_slow, traps, dirt (each a dataclass or a dict of its fields).
+    Options (see simulator.options): cutover, amr_cutover, current_cutover, mfa_share,
+    technical_line_rate, offset_share, gzip_level, and the groups infostealer, cookie_replay,
+    account_manager, abused_advisors, low_and_slow, traps, dirt (each a dataclass or a dict of its fields).
     """
     started = time.monotonic()
     out = Path(out)
