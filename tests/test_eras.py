@@ -140,3 +140,21 @@ def test_no_logout_forms_a_login_and_the_granted_acr_is_shown(lake):
     assert [x["login_id"] for x in logins] == [x["login_id"] for x in expected]
     for got, want in zip(logins, expected, strict=True):
         assert {k: got[k] for k in want} == want
+
+
+def test_franceconnect_legacy_fields_are_mapped(tmp_path, ingest_options):
+    """FranceConnect's legacy format (france-connect/sources) beside ProConnect's: accountId,
+    isSso, spAcr and the device fields land in their columns, spAcr as the granted ACR."""
+    line = {"level": "info", "time": 1757491232000, "pid": 7, "hostname": "fc-core-legacy",
+            "category": "FRONT_CINEMATIC",
+            "event": "FC_VERIFIED", "step": "5.0.0", "logId": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+            "source": {"address": "192.0.2.30", "port": "443", "original_addresses": "192.0.2.30"},
+            "interactionId": "fcInteraction1", "accountId": "acc-991", "isSso": True, "spAcr": "eidas2",
+            "idpAcr": "eidas3", "deviceKnown": True, "deviceTrusted": False}
+    path = tmp_path / "proconnect-2025-09-10.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    ingest_files([path], ingest_options)
+    [row] = _rows(ingest_options.lake, "proconnect-2025-09-10").values()
+    assert (row["is_sso"], row["sp_acr"], row["acr"], row["is_mfa"]) == (True, "eidas2", "eidas2", True)
+    assert (row["account_id"], row["device_known"], row["src_ip"]) == ("acc-991", True, "192.0.2.30")
+    assert row["unmapped"] is None
