@@ -201,8 +201,9 @@ def _stream(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: Ingest
     """One pass over the file: stage each group of lines, write its good rows to their day files.
 
     The staging SQL parses, checks and pseudonymises in DuckDB; its rows come back as Arrow,
-    get their enrichment columns and go straight to the day files. Clear identifiers never
-    leave the query. Returns the day files and the rejected rows (source_line, reject_reason,
+    get their free text and `unmapped` masked (transforms/privacy.py: a JSON walk SQL cannot do),
+    their enrichment columns, and go straight to the day files: nothing personal is written in
+    clear, in the lake or in scratch files. Returns the day files and the rejected rows (source_line, reject_reason,
     raw_line), which are few.
     """
     ipad, opad = opts.key.pads()
