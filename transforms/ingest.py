@@ -202,8 +202,9 @@ def _stream(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: Ingest
 
     The staging SQL parses, checks and pseudonymises in DuckDB; its rows come back as Arrow,
     get their free text and `unmapped` masked (transforms/privacy.py: a JSON walk SQL cannot do),
-    their enrichment columns, and go straight to the day files: nothing personal is written in
-    clear, in the lake or in scratch files. Returns the day files and the rejected rows (source_line, reject_reason,
+    their enrichment columns, and go straight to the day files: nothing personal reaches the
+    lake in clear (DuckDB's own spill files, deleted with the run's scratch folder, hold raw
+    lines as they always did). Returns the day files and the rejected rows (source_line, reject_reason,
     raw_line), which are few.
     """
     ipad, opad = opts.key.pads()
