@@ -113,6 +113,13 @@ class DirtOptions:
 @dataclass
 class SimulationOptions:
     cutover: date | None = None  # legacy ProConnect format before; default: mid-period
+    # The federation's later format eras (docs/simulator.md, tests/fixtures/eras/README.md):
+    # from `cutover`, the Sep-Oct 2025 lines (raw X-Forwarded-For in `ip`, single `amr`, no
+    # levelNumber); from `amr_cutover`, levelNumber and a single `amr`; from `current_cutover`,
+    # spAmr/idpAmr and the technical lines of every kind on the same stream. Default: the days
+    # from `cutover` on split in three.
+    amr_cutover: date | None = None
+    current_cutover: date | None = None
     mfa_share: Range = (0.25, 0.6)  # share of accounts with MFA at start and end
     technical_line_rate: float = 0.003
     offset_share: float = 0.3  # app lines written with a +01:00/+02:00 offset instead of Z
@@ -139,7 +146,7 @@ class SimulationOptions:
                 if unknown:
                     raise TypeError(f"unknown option {key}.{sorted(unknown)[0]}")
                 value = replace(current, **{k: _tuple(v) for k, v in value.items()})
-            if key == "cutover" and isinstance(value, str):
+            if key in ("cutover", "amr_cutover", "current_cutover") and isinstance(value, str):
                 value = date.fromisoformat(value)
             value = _tuple(value)  # a range read from JSON
             setattr(opts, key, value)
@@ -147,7 +154,9 @@ class SimulationOptions:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        data["cutover"] = self.cutover.isoformat() if self.cutover else None
+        for name in ("cutover", "amr_cutover", "current_cutover"):
+            value = getattr(self, name)
+            data[name] = value.isoformat() if value else None
         return data
 
 

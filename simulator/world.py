@@ -55,15 +55,20 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
              **options) -> SimulationSummary:
     """Generate a seeded world of `agents` accounts over `days` days into `out`.
 
-    Options (see simulator.options): cutover, mfa_share, technical_line_rate, offset_share,
-    gzip_level, and the groups infostealer, cookie_replay, account_manager, abused_advisors,
-    low_and_slow, traps, dirt (each a dataclass or a dict of its fields).
+    Options (see simulator.options): cutover, amr_cutover, current_cutover, mfa_share,
+    technical_line_rate, offset_share, gzip_level, and the groups infostealer, cookie_replay,
+    account_manager, abused_advisors, low_and_slow, traps, dirt (each a dataclass or a dict of its fields).
     """
     started = time.monotonic()
     out = Path(out)
     opts = SimulationOptions.from_kwargs(**options)
     if opts.cutover is None:
         opts.cutover = start_date + timedelta(days=days // 2)
+    rest = max(0, (start_date + timedelta(days=days) - opts.cutover).days)
+    if opts.amr_cutover is None:
+        opts.amr_cutover = opts.cutover + timedelta(days=rest // 3)
+    if opts.current_cutover is None:
+        opts.current_cutover = opts.cutover + timedelta(days=2 * rest // 3)
     pop = population.build(agents, seed, opts, start_date)
     sim = Sim(seed, start_date, [start_date + timedelta(days=i) for i in range(days)], pop, opts)
     rng = np.random.default_rng([seed, 2])
@@ -97,7 +102,8 @@ def simulate(start_date: date, days: int, agents: int, seed: int, out: Path,
             if source == "proconnect":
                 frame = pl.concat([frame, writers.technical(sim, day_no, utc_midnight_ms(utc_day),
                                                             utc_midnight_ms(utc_day) + DAY_MS,
-                                                            frame.height)], how="diagonal_relaxed")
+                                                            frame.height, writers.era(sim, utc_day)),
+                                   writers.flow_info(sim, frame, utc_day)], how="diagonal_relaxed")
             if frame.height > BIG_FILE:
                 # the file's row order (by time, stable) instead of a sorted copy of the whole
                 # day: the writer gathers its blocks in that order (slower, less memory)

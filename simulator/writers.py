@@ -22,6 +22,7 @@ from isal import isal_zlib
 from simulator import ids
 from simulator.calendar import PARIS
 from simulator.context import Sim
+from simulator.population import SP_ID
 
 APP_SPEC = [
     ("ts", "s"), ("event_id", "s"), ("event_type", "s"), ("outcome", "s"), ("http_method", "s"),
@@ -34,25 +35,48 @@ APP_SPEC = [
     ("target_org_siret", "s"), ("request_id", "s"),
 ]
 PC_SPEC = [
-    ("levelNumber", "r"), ("level", "s"), ("time", "r"), ("pid", "r"), ("hostname", "s"),
+    ("levelNumber", "r"), ("level", "s"), ("_level", "f"), ("time", "r"), ("pid", "r"), ("hostname", "s"),
     ("category", "s"), ("logId", "s"), ("event", "s"), ("step", "s"), ("code", "s"), ("msg", "s"),
+    ("message", "s"), ("id", "s"), ("type", "s"), ("statusCode", "r"), ("optionalParams", "r"),
     ("ip", "s"), ("forwardedFor", "s"), ("source", "r"), ("userAgent", "s"), ("method", "s"),
     ("path", "s"), ("requestId", "s"), ("sessionId", "s"), ("browsingSessionId", "s"),
     ("interactionId", "s"), ("spId", "s"), ("spName", "s"), ("spEssentialAcr", "s"),
     ("_idp1", "f"), ("_idp2", "f"), ("idpAcr", "s"), ("idpAmr", "r"), ("interactionAcr", "s"),
-    ("spAmr", "r"), ("_sp3", "f"), ("spSiret", "s"), ("accountId", "s"),
+    ("spAmr", "r"), ("amr", "r"), ("_sp3", "f"), ("spSiret", "s"), ("accountId", "s"),
+    ("_ident", "f"), ("_inter", "f"), ("_oidc_error", "f"),
     ("reusesActiveSession", "r"), ("deviceTrusted", "r"), ("deviceIsSuspicious", "r"),
     ("deviceKnown", "r"), ("deviceNewIdentity", "r"), ("deviceAccountCount", "r"),
 ]
-LEGACY_STEPS = {"FC_SSO_INITIATED": "1.1.0", "SP_REQUESTED_FC_TOKEN": "7.2.0",
-                "SP_REQUESTED_FC_USERINFO": "7.3.0"}
+# ProConnect's legacy steps (back/apps/core-fca-low/src/config/tracking.ts before Sep 2025)
+LEGACY_STEPS = {"FC_SSO_INITIATED": "1.1.0", "FC_REDIRECTED_TO_HINTED_IDP": "2.1.0"}
 HOSTS = ["pc-core-7d9f8b6c5-xk2lp", "pc-core-7d9f8b6c5-m4q8z", "pc-core-7d9f8b6c5-b7tn2",
          "pc-core-7d9f8b6c5-w9d3f"]
-TECH = [("warn", 40, "invalid-session-exception", "Session not found or expired"),
-        ("warn", 40, "oidc-provider-rendered-error:access_denied", "access_denied"),
-        ("error", 50, "oidc-provider-runtime-error:invalid_grant", "grant request is invalid"),
-        ("warn", 40, "core-fca-unknown-idp-exception", "Identity provider not found"),
-        ("error", 50, "redis-timeout", "Redis command timed out")]
+# Technical lines of the federation (tests/fixtures/eras/README.md names the code each comes
+# from): (level, level number, code, message, event). Before Oct 2025 the main logger wrote a
+# numeric `level` (syslog-like levels) and `msg`; from then `levelNumber` + label and `message`.
+TECH = [("info", 30, "invalid-session-exception", "Session not found or expired", None),
+        ("warn", 40, "oidc-provider-rendered-error:access_denied", "access_denied", None),
+        ("error", 50, "oidc-provider-error:invalid_grant", None, "grant.error"),
+        ("warn", 40, "core-fca-unknown-idp-exception", "Identity provider not found", None),
+        ("error", 50, "Y500015", "Utilisateur hors de l'organisation du fournisseur de service", None),
+        ("error", 50, "redis-timeout", "Redis command timed out", None),
+        ("info", 30, None, "Logger is ready and native console is now overloaded.", None),
+        ("info", 30, None, "Nest application successfully started", None)]
+# the syslog-like numbers of the main logger before Oct 2025 (info 20, notice 30, warning 40...)
+OLD_LEVEL = {30: 30, 40: 40, 50: 50}
+ERAS = ("legacy", "sep_oct_2025", "single_amr", "current")
+
+
+def era(sim: Sim, day: date) -> int:
+    """The federation's format era of a day: 0 legacy, 1 Sep-Oct 2025, 2 Oct 2025-Aug 2026, 3 current."""
+    opts = sim.opts
+    if day < opts.cutover:
+        return 0
+    if opts.amr_cutover is not None and day < opts.amr_cutover:
+        return 1
+    if opts.current_cutover is not None and day < opts.current_cutover:
+        return 2
+    return 3
 
 
 def encode(frame: pl.DataFrame, spec: list[tuple[str, str]]) -> pl.Series:
@@ -110,7 +134,7 @@ def encode(frame: pl.DataFrame, spec: list[tuple[str, str]]) -> pl.Series:
 
 def actor_table(sim: Sim) -> pl.DataFrame:
     pop = sim.pop
-    rows_actor, rows_email, idp1, idp2, sp3, acc = [], [], [], [], [], []
+    rows_actor, rows_email, idp1, idp2, sp3, acc, ident, hint = [], [], [], [], [], [], [], []
     from simulator.population import IDPS
 
     for a in pop.agents:
@@ -126,8 +150,16 @@ def actor_table(sim: Sim) -> pl.DataFrame:
                     f'"idpEmailFqdn":"{a.email.split("@")[1]}","idpSiret":"{org.siret}"')
         sp3.append(f'"spSub":"{a.pc_sub}"')
         acc.append(ids.hex1(sim.seed, 61, 64, a.idx))
+        # what oidc-client-info:get-userinfo logs: the IdP identity, in clear (names from the
+        # address, a mobile number derived from the account)
+        given, _, usual = a.email.split("@")[0].partition(".")
+        phone = f"06 {a.idx // 1000000 % 100:02d} {a.idx // 10000 % 100:02d} {a.idx // 100 % 100:02d} {a.idx % 100:02d}"
+        ident.append(f'"plainIdpIdentity":{{"email":"{a.email}","given_name":"{given.capitalize()}",'
+                     f'"usual_name":"{usual.capitalize()}","phone_number":"{phone}","siret":"{org.siret}",'
+                     f'"sub":"{a.idp_sub}"}}')
+        hint.append(a.email)
     return pl.DataFrame({"_actor": rows_actor, "_email_frag": rows_email, "_idp1": idp1,
-                         "_idp2": idp2, "_sp3": sp3, "_account": acc})
+                         "_idp2": idp2, "_sp3": sp3, "_account": acc, "_ident_frag": ident, "_hint": hint})
 
 
 CHUNK = 1 << 18  # rows turned into lines and compressed at a time (bounds a file's memory)
@@ -197,19 +229,24 @@ def pc_chunks(sim: Sim, frame: pl.DataFrame, day: date, day_no: int, actors: pl.
     n, size = frame.height, size or CHUNK
     host_all = rng.integers(0, len(HOSTS), n)
     h_all = ids.derive(sim.seed, 82, day_no, np.arange(n))
-    legacy = day < sim.opts.cutover
-    port_all = rng.integers(30000, 65000, n) if legacy else None
+    fmt = era(sim, day)
+    port_all = rng.integers(30000, 65000, n) if fmt == 0 else None
     for lo in range(0, n, size):
         part = _block(frame, order, lo, size)
         host, h = host_all[lo:lo + size], h_all[lo:lo + size]
         port = None if port_all is None else port_all[lo:lo + size]
-        yield lo, _pc_part(part, host, h, port, actors)
+        yield lo, _pc_part(part, host, h, port, actors, fmt)
 
 
 def _pc_part(frame: pl.DataFrame, host: np.ndarray, h: np.ndarray, port_n: np.ndarray | None,
-             actors: pl.DataFrame) -> pl.DataFrame:
+             actors: pl.DataFrame, fmt: int = 3) -> pl.DataFrame:
     a = np.maximum(frame["_a"].to_numpy(), 0)
     lvl = pl.col("_lvl")
+    for name, dtype in (("code", pl.String), ("_info", pl.String), ("levelNumber", pl.Int64), ("level", pl.String),
+                        ("msg", pl.String), ("event", pl.String), ("forwardedFor", pl.String),
+                        ("spAmr", pl.String), ("idpAmr", pl.String), ("interactionId", pl.String)):
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype).alias(name))
     frame = frame.with_columns(
         levelNumber=pl.col("levelNumber").fill_null(30) if "levelNumber" in frame.columns else pl.lit(30),
         level=pl.col("level").fill_null("info") if "level" in frame.columns else pl.lit("info"),
@@ -220,7 +257,42 @@ def _pc_part(frame: pl.DataFrame, host: np.ndarray, h: np.ndarray, port_n: np.nd
         _idp1=pl.when(lvl >= 1).then(actors["_idp1"].gather(a)),
         _idp2=pl.when(lvl >= 2).then(actors["_idp2"].gather(a)),
         _sp3=pl.when(lvl >= 3).then(actors["_sp3"].gather(a)),
+        _ident=pl.when(pl.col("_info") == "userinfo").then(actors["_ident_frag"].gather(a)),
+        _inter=pl.when(pl.col("_info") == "interaction").then(pl.concat_str([
+            pl.lit('"interaction":{"params":{"acr_values":"eidas1","client_id":"' + SP_ID + '","login_hint":"'),
+            actors["_hint"].gather(a), pl.lit('","nonce":"[OBFUSCATED]","prompt":"login","response_type":"code",'
+                                              '"scope":"openid email given_name usual_name siret",'
+                                              '"state":"[OBFUSCATED]"},"id":"'),
+            pl.col("interactionId"), pl.lit('"}')])),
+        _oidc_error=pl.when(pl.col("event") == "grant.error").then(pl.lit(
+            '"originalError":{"error":"invalid_grant","error_description":"grant request is invalid",'
+            '"name":"InvalidGrant","statusCode":400}')),
     )
+    technical_row = pl.col("event").is_null() | pl.col("code").is_not_null()
+    proxy = pl.concat_str([pl.col("ip"), pl.lit(", 10.80.0."), pl.Series(host + 2).cast(pl.String)])
+    if fmt <= 1:
+        # before Oct 2025: no levelNumber; the main logger's technical lines have a numeric level
+        frame = frame.with_columns(
+            _level=pl.when(technical_row).then(pl.format('"level":{}', pl.col("levelNumber"))),
+            level=pl.when(technical_row).then(pl.lit(None, pl.String)).otherwise(pl.col("level")),
+            levelNumber=pl.lit(None, pl.Int64),
+        )
+    if fmt in (1, 2):
+        # one `amr` (the SP's) instead of spAmr/idpAmr
+        frame = frame.with_columns(amr=pl.col("spAmr"), spAmr=pl.lit(None, pl.String), idpAmr=pl.lit(None, pl.String))
+    if fmt == 1:
+        # Sep-Oct 2025: `ip` held the raw X-Forwarded-For header (client, then the proxy); `logId`
+        frame = frame.with_columns(
+            ip=pl.when(pl.col("forwardedFor").is_not_null()).then(proxy).otherwise(pl.col("ip")),
+            forwardedFor=pl.lit(None, pl.String),
+            logId=pl.when(~technical_row).then(ids.uuids(h ^ np.uint64(9))),
+        )
+    if fmt <= 1:
+        # technical lines of the time: `msg`, not `message`
+        frame = frame.with_columns(msg=pl.coalesce(pl.col("msg"), pl.col("message"))
+                                   if "message" in frame.columns else pl.col("msg"))
+        if "message" in frame.columns:
+            frame = frame.drop("message")
     if port_n is not None:
         ev = pl.col("event")
         port = pl.Series(port_n).cast(pl.String)
@@ -228,12 +300,14 @@ def _pc_part(frame: pl.DataFrame, host: np.ndarray, h: np.ndarray, port_n: np.nd
             category=pl.when(ev.is_in(["SP_REQUESTED_FC_TOKEN", "SP_REQUESTED_FC_USERINFO"]))
             .then(pl.lit("BACK_CINEMATIC"))
             .when(ev == "FC_SHOWED_IDP_CHOICE").then(pl.lit("DISCOVERY"))
-            .when(ev.is_not_null()).then(pl.lit("FRONT_CINEMATIC")),
-            logId=ids.uuids(h ^ np.uint64(9)),
-            source=pl.when(pl.col("ip").is_not_null()).then(pl.concat_str([
-                pl.lit('{"address":"'), pl.col("ip"), pl.lit('","port":'), port,
-                pl.lit(',"original_addresses":"'), pl.col("forwardedFor").fill_null(pl.col("ip")),
-                pl.lit('"}')])),
+            .when(~technical_row).then(pl.lit("FRONT_CINEMATIC")),
+            logId=pl.when(~technical_row).then(ids.uuids(h ^ np.uint64(9))),
+            # source.address (and `ip` beside it) is the raw X-Forwarded-For: client, proxy
+            _xff=pl.when(pl.col("forwardedFor").is_not_null()).then(proxy).otherwise(pl.col("ip")),
+        ).with_columns(
+            source=pl.when(pl.col("ip").is_not_null() & ~technical_row).then(pl.concat_str([
+                pl.lit('{"address":"'), pl.col("_xff"), pl.lit('","port":'), port,
+                pl.lit(',"original_addresses":"'), pl.col("_xff"), pl.lit('"}')])),
             step=pl.when(ev.is_in(list(LEGACY_STEPS)))
             .then(ev.replace_strict(LEGACY_STEPS, default=None)).otherwise(pl.col("step")),
             accountId=pl.when(lvl >= 3).then(actors["_account"].gather(a)),
@@ -244,24 +318,53 @@ def _pc_part(frame: pl.DataFrame, host: np.ndarray, h: np.ndarray, port_n: np.nd
             deviceIsSuspicious=pl.when(ev == "FC_VERIFIED").then(pl.lit(False)),
             deviceNewIdentity=pl.when(ev == "FC_VERIFIED").then(~pl.col("_known")),
             deviceAccountCount=pl.when(ev == "FC_VERIFIED").then(pl.lit(1)),
-        ).drop("ip", "forwardedFor")
+        ).with_columns(
+            ip=pl.when(technical_row).then(pl.col("ip")).otherwise(pl.col("_xff")),
+            forwardedFor=pl.when(technical_row).then(pl.col("forwardedFor")),
+        ).drop("_xff")
     return frame.select("_t", "_atk", line=encode(frame, PC_SPEC))
 
 
-def technical(sim: Sim, day_no: int, t0: int, t1: int, n_lines: int) -> pl.DataFrame:
-    """Warn/error lines of the federation: same envelope, a `code`, no `event`."""
+def technical(sim: Sim, day_no: int, t0: int, t1: int, n_lines: int, fmt: int = 3) -> pl.DataFrame:
+    """Technical lines of the federation at `technical_line_rate`: same envelope, a `code` (or
+    start-up lines with neither code nor event, or an oidc-provider error with its own `event`)."""
     rng = np.random.default_rng([sim.seed, 91, day_no])
     n = int(rng.poisson(sim.opts.technical_line_rate * n_lines))
     pick = rng.integers(0, len(TECH), n)
+    ips = [f"10.{int(x)}.{int(y)}.{int(z)}" for x, y, z in rng.integers(0, 3, (n, 3)) * [1, 80, 90]]
     return pl.DataFrame({
         "_t": np.sort(rng.integers(t0, t1, n)).astype(np.int64),
         "_a": np.full(n, -1, np.int32), "_atk": np.full(n, -1, np.int16),
         "_lvl": np.zeros(n, np.int8),
         "levelNumber": [TECH[i][1] for i in pick], "level": [TECH[i][0] for i in pick],
-        "code": [TECH[i][2] for i in pick], "msg": [TECH[i][3] for i in pick],
-        "ip": [f"10.{int(x)}.{int(y)}.{int(z)}" for x, y, z in rng.integers(0, 3, (n, 3)) * [1, 80, 90]],
-    }, schema_overrides={"levelNumber": pl.Int64, "level": pl.String, "code": pl.String,
-                         "msg": pl.String, "ip": pl.String})
+        "code": [TECH[i][2] for i in pick],
+        "message": [TECH[i][3] if TECH[i][2] else None for i in pick],
+        "msg": [None if TECH[i][2] else TECH[i][3] for i in pick],
+        "event": [TECH[i][4] for i in pick],
+        "ip": [ip if TECH[i][2] else None for i, ip in zip(pick, ips, strict=True)],
+    }, schema_overrides={"levelNumber": pl.Int64, "level": pl.String, "code": pl.String, "message": pl.String,
+                         "msg": pl.String, "event": pl.String, "ip": pl.String})
+
+
+def flow_info(sim: Sim, frame: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The info lines the current federation writes beside a login's tracked events, on the same
+    stream: `oidc-provider-info:interaction.saved` at each authorize (with the SP's login hint)
+    and `oidc-client-info:get-userinfo` after each IdP callback (the IdP identity in clear).
+    Only in the current era; never an attack's line (the labels stay those of the events)."""
+    if era(sim, day) < 3 or frame.height == 0 or "event" not in frame.columns:
+        return pl.DataFrame()
+    ev = pl.col("event")
+    rows = frame.filter(ev.is_in(["FC_AUTHORIZE_INITIATED", "IDP_CALLEDBACK"]))
+    return rows.select(
+        _t=pl.col("_t") + pl.when(ev == "IDP_CALLEDBACK").then(400).otherwise(50),
+        _a=pl.col("_a"), _atk=pl.lit(-1, pl.Int16), _lvl=pl.lit(0, pl.Int8),
+        code=pl.when(ev == "IDP_CALLEDBACK").then(pl.lit("oidc-client-info:get-userinfo"))
+        .otherwise(pl.lit("oidc-provider-info:interaction.saved")),
+        _info=pl.when(ev == "IDP_CALLEDBACK").then(pl.lit("userinfo")).otherwise(pl.lit("interaction")),
+        ip=pl.col("ip"), forwardedFor=pl.col("forwardedFor"), userAgent=pl.col("userAgent"),
+        method=pl.col("method"), path=pl.col("path"), sessionId=pl.col("sessionId"),
+        browsingSessionId=pl.col("browsingSessionId"), interactionId=pl.col("interactionId"),
+    )
 
 
 class GzipSink:

@@ -84,10 +84,13 @@ def test_malformed_lines_go_to_quarantine_with_their_reason_and_line(ingest_opti
     assert result.lines_read == result.rows_written + result.rows_quarantined == 12
 
 
-def test_unknown_fields_are_kept_in_unmapped(ingest_options):
+def test_unknown_fields_are_kept_in_unmapped_pseudonymised(ingest_options):
+    """Kept, but privacy by default: a value under a key Vigie does not know is a pseudonym."""
+    from transforms.pseudonymise import pseudonym
+
     ingest_files([FIXTURES / "app-2025-07-05.jsonl"], ingest_options)
     [row] = _rows(ingest_options.lake, "app_events", "event_type = 'CSRF_FAILURE'")
-    assert json.loads(row["unmapped"]) == {"x_custom_field": "kept in unmapped"}
+    assert json.loads(row["unmapped"]) == {"x_custom_field": pseudonym(ingest_options.key, "kept in unmapped")}
 
 
 def test_enrichment_adds_asn_place_and_tags_for_ipv4_and_ipv6(ingest_options):

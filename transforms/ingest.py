@@ -41,6 +41,7 @@ from transforms.lake import (
     safe_name,
     sql_string,
 )
+from transforms.privacy import mask_column, mask_text, mask_unmapped
 from transforms.progress import emit
 from transforms.pseudonymise import PseudonymKey
 from transforms.quarantine import write_quarantine
@@ -67,8 +68,15 @@ PROCONNECT_FIELDS = [
     "idpSiret", "interactionAcr", "spSub", "spSiret", "category", "logId", "source", "accountId",
     "reusesActiveSession", "deviceTrusted", "deviceIsSuspicious", "deviceKnown",
     "deviceNewIdentity", "deviceAccountCount",
+    # technical lines (error filters: message, id, type, statusCode, stackTrace, causes) and
+    # the fields of the Oct 2025-Aug 2026 era and of FranceConnect's legacy format
+    "message", "levelLabel", "id", "type", "statusCode", "stackTrace", "causes", "amr", "isSso",
+    "spAcr", "spLoginHint", "email",
 ]  # fmt: skip
 KNOWN_FIELDS = {"app": APP_FIELDS, "proconnect": PROCONNECT_FIELDS}
+# Columns of free text or of values under unknown keys: masked before anything is written
+# (transforms/privacy.py); the staging SQL hands them over as they came.
+MASKED = {"message": mask_text, "stack_trace": mask_text, "error_causes": mask_text, "unmapped": mask_unmapped}
 
 
 class IngestError(RuntimeError):
@@ -194,8 +202,10 @@ def _stream(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: Ingest
     """One pass over the file: stage each group of lines, write its good rows to their day files.
 
     The staging SQL parses, checks and pseudonymises in DuckDB; its rows come back as Arrow,
-    get their enrichment columns and go straight to the day files. Clear identifiers never
-    leave the query. Returns the day files and the rejected rows (source_line, reject_reason,
+    get their free text and `unmapped` masked (transforms/privacy.py: a JSON walk SQL cannot do),
+    their enrichment columns, and go straight to the day files: nothing personal reaches the
+    lake in clear (DuckDB's own spill files, deleted with the run's scratch folder, hold raw
+    lines as they always did). Returns the day files and the rejected rows (source_line, reject_reason,
     raw_line), which are few.
     """
     ipad, opad = opts.key.pads()
@@ -206,7 +216,7 @@ def _stream(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: Ingest
     day = file_day(path.name)
     params = {"known": KNOWN_FIELDS[kind], "file_day": day,
               **plausible_times(day, opts.max_clock_skew_days, datetime.now(UTC).replace(tzinfo=None))}
-    sink = _GroupSink(tmp / table, IpCache(opts.reference), source_file)
+    sink = _GroupSink(tmp / table, IpCache(opts.reference), source_file, opts.key)
     writer = _Background(sink.take)
     try:
         for lines in _groups(_prefetch(read_lines(path, stats, opts.max_line_bytes))):
@@ -223,8 +233,9 @@ class _GroupSink:
     """What becomes of a staged group: duplicates and rejects set aside, enrichment added, rows
     written to their day files. Runs in a writer thread, beside DuckDB staging the next group."""
 
-    def __init__(self, folder: Path, ips: IpCache, source_file: str) -> None:
+    def __init__(self, folder: Path, ips: IpCache, source_file: str, key: PseudonymKey) -> None:
         self.folder = folder
+        self.key = key
         self.ips = ips
         self.source_file = source_file
         self.days: DayFiles | None = None
@@ -237,6 +248,7 @@ class _GroupSink:
             self.rejected.append(
                 staged.select(["source_line", "reject_reason", "raw_line"]).filter(pc.is_valid(reasons)))
             staged = staged.filter(pc.is_null(reasons))
+        staged = self.masked(staged)
         info = self.ips.columns(staged.column("src_ip"))
         if self.days is None:
             self.days = DayFiles(self.folder, _lake_columns(staged.column_names, info.column_names))
@@ -245,6 +257,20 @@ class _GroupSink:
             rows = rows.append_column(name, info.column(name))
         rows = rows.append_column("source_file", pa.repeat(pa.scalar(self.source_file, pa.string()), rows.num_rows))
         self.days.add(rows)
+
+
+    def masked(self, staged: pa.Table) -> pa.Table:
+        """Free text and `unmapped` with what is personal masked (only rows that have them)."""
+        for name, how in MASKED.items():
+            if name not in staged.column_names:
+                continue
+            column = staged.column(name)
+            if column.null_count == staged.num_rows:
+                continue
+            values = mask_column(column.to_pylist(), self.key, how)
+            staged = staged.set_column(staged.schema.get_field_index(name), name,
+                                       pa.array(values, column.type))
+        return staged
 
 
 class _Background:
@@ -374,9 +400,13 @@ def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, so
     conn.execute("create temp table _run as select $source_file as source_file", {"source_file": source_file})
     conn.execute(read_sql("ingest/quarantine_rows.sql"))
     staged_file = tmp / "quarantine.parquet"
-    if write_quarantine(conn, staged_file, opts.key):
+    if write_quarantine(conn, staged_file, opts.key, KNOWN_FIELDS[_kind_of(table)]):
         moves.append((staged_file, opts.lake / QUARANTINE_DIR / f"{file_id}.parquet"))
     return moves, files
+
+
+def _kind_of(table: str) -> str:
+    return next(kind for kind, name in SOURCES.items() if name == table)
 
 
 def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:

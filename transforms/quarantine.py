@@ -9,8 +9,10 @@ source file, which `source_file` + `source_line` point to.
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,48 +21,94 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms.lake import QUARANTINE_DIR
+from transforms.privacy import is_safe_key, mask_json, mask_text, pseudonymise_value
 from transforms.pseudonymise import PseudonymKey, email_pseudonym, pseudonym
 
-PERSONAL_FIELDS = ("beneficiary_id", "actor_email", "target_email", "idpEmail", "idpLoginHint")
-# "field": "value" — also a value cut short by a truncated line (no closing quote)
-_FIELD = re.compile('("(?:' + "|".join(PERSONAL_FIELDS) + r')"\s*:\s*")((?:[^"\\]|\\.)*)')
-# An address around each "@": at most 64 characters before it (RFC 5321's local part) and a
-# dotted domain after it; bounded so that a 10 MB line without "@" costs one scan.
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
+# Known fields that hold personal values: pseudonymised as ingest does. Every other known field
+# is one the lake keeps in clear; every unknown field is pseudonymised (transforms/privacy.py).
+PERSONAL_FIELDS = ("beneficiary_id", "actor_email", "target_email", "idpEmail", "idpLoginHint",
+                   "spLoginHint", "email", "emailSuggestion", "search_params")
 KEPT_CHARS = 64 << 10
-_SEARCH = re.compile(r'("search_params"\s*:\s*)(\{[^{}]*\}?)')
-_SEARCH_VALUE = re.compile(r'(:\s*")((?:[^"\\]|\\.)*)')
+# A JSON-ish token: a string (possibly cut short by a truncated line) with an optional `:` after
+# it (then it is a key), or a bare number.
+_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)("?)(\s*:)?|(?<![\w."])(-?\d[\d.eE+-]*)')
 
 
-def mask_raw_line(text: str | None, key: PseudonymKey) -> str | None:
-    """The line with personal values replaced by their pseudonyms (domains kept in clear)."""
+def _personal(name: str, value: object, key: PseudonymKey) -> object:
+    """A known personal field's value, pseudonymised as the staging SQL does."""
+    if isinstance(value, (dict, list)):
+        return mask_json(value, key, None, lambda _: False)
+    if value is None or isinstance(value, bool):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value)
+    if name == "beneficiary_id":
+        return pseudonym(key, text.strip().upper())
+    return email_pseudonym(key, text) if "@" in text else pseudonym(key, text.strip())
+
+
+def mask_raw_line(text: str | None, key: PseudonymKey, known: frozenset[str] = frozenset()) -> str | None:
+    """A rejected line with every value Vigie does not keep in clear pseudonymised.
+
+    A JSON object: fields of `known` (the source's mapped fields) stay as the lake would keep
+    them (personal ones pseudonymised), every other value is pseudonymised unless its key is on
+    the allow-list (transforms/privacy.py). Text that does not parse (a truncated line, bad
+    JSON) is read token by token with the same rule; a line that is not JSON-shaped at all is
+    replaced by its length and pseudonym. E-mails, phones and NIRs are masked everywhere.
+    """
     if text is None:
         return None
+    cut = ""
     if len(text) > KEPT_CHARS:  # the whole line stays in the source file
-        text = text[:KEPT_CHARS] + f"... [{len(text) - KEPT_CHARS} more characters in the source file]"
+        cut = f"... [{len(text) - KEPT_CHARS} more characters in the source file]"
+        text = text[:KEPT_CHARS]
+    clear = known - set(PERSONAL_FIELDS)
 
-    def field(match: re.Match) -> str:
-        value = match.group(2)
-        masked = email_pseudonym(key, value) if "@" in value else pseudonym(key, value.strip().upper())
-        return match.group(1) + masked
+    def safe(name: str | None) -> bool:
+        return is_safe_key(name) or name in clear
 
-    def search(match: re.Match) -> str:
-        return match.group(1) + _SEARCH_VALUE.sub(lambda m: m.group(1) + pseudonym(key, m.group(2)), match.group(2))
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict):
+        masked = {mask_text(k, key): (_personal(k, v, key) if k in PERSONAL_FIELDS
+                                      else mask_json(v, key, k, safe)) for k, v in obj.items()}
+        return json.dumps(masked, ensure_ascii=False, separators=(",", ":")) + cut
+    stripped = text.lstrip(" \t")
+    if not stripped:
+        return text
+    if not stripped.startswith(("{", "[")):
+        return f"[not JSON: {len(text)} characters, pseudonym {pseudonym(key, text)}]" + cut
+    current: list[str | None] = [None]
 
-    text = _FIELD.sub(field, text)
-    text = _SEARCH.sub(search, text)
-    return _EMAIL.sub(lambda m: email_pseudonym(key, m.group(0)), text)
+    def token(m: re.Match) -> str:
+        if m.group(4) is not None:  # a bare number
+            return m.group(4) if safe(current[0]) else pseudonymise_value(m.group(4), key)
+        body, close, colon = m.group(1), m.group(2), m.group(3)
+        if colon:
+            current[0] = body
+            return f'"{mask_text(body, key)}{close}{colon}'
+        name = current[0]
+        if name in PERSONAL_FIELDS:
+            value = str(_personal(name, body, key))
+        else:
+            value = (mask_text(body, key) or "") if safe(name) else pseudonymise_value(body, key)
+        return f'"{value}{close}'
+
+    return (mask_text(_TOKEN.sub(token, text), key) or "") + cut
 
 
-def write_quarantine(conn: duckdb.DuckDBPyConnection, target: Path, key: PseudonymKey) -> int:
+def write_quarantine(conn: duckdb.DuckDBPyConnection, target: Path, key: PseudonymKey,
+                     known: Iterable[str] = ()) -> int:
     """Stream `quarantine_rows` to `target`, masking each raw line; return the row count."""
+    fields = frozenset(known)
     reader = conn.sql("select * from quarantine_rows order by source_line").to_arrow_reader(65_536)
     writer = None
     count = 0
     try:
         for batch in reader:
             raw = batch.column("raw_line").to_pylist()
-            masked = pa.array([mask_raw_line(text, key) for text in raw], pa.string())
+            masked = pa.array([mask_raw_line(text, key, fields) for text in raw], pa.string())
             batch = batch.set_column(batch.schema.get_field_index("raw_line"), "raw_line", masked)
             if writer is None:
                 writer = pq.ParquetWriter(target, batch.schema, compression="zstd")

@@ -20,7 +20,7 @@ replays as (
 replay_events as (
     select coalesce(interaction_id, session_id, event_uid) as login_id, list(event_uid order by event_time) as event_uids
     from auth_events
-    where event_name is not null and not is_back_channel
+    where event_category in ('authentication', 'sso')  -- the events pc_logins makes flows of
       and event_date between $event_date::date - 1 and $event_date
       and coalesce(interaction_id, session_id, event_uid) in (select login_id from replays)
     group by 1

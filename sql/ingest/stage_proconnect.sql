@@ -1,5 +1,12 @@
--- Parse, validate, normalise and pseudonymise one batch of ProConnect tracked-event lines
--- (current pino format and the legacy variant with category/logId/source/accountId).
+-- Parse, validate, normalise and pseudonymise one batch of ProConnect lines: tracked events and
+-- the technical lines that share the stream, in every format era of the federation's code
+-- (legacy category/logId/source, Sep-Oct 2025 `ip` = raw X-Forwarded-For, Oct 2025-Aug 2026
+-- single `amr`, current spAmr/idpAmr; numeric `level` without `levelNumber` before Oct 2025)
+-- and FranceConnect's legacy fields (accountId, isSso, spAcr, device fields).
+-- Technical lines (no tracked event: error/info lines with a `code`, Nest start-up lines,
+-- oidc-provider errors whose `event` is not a tracked event) are rows with event_category
+-- 'technical', never quarantined for what they lack. Free text and `unmapped` are masked by
+-- the caller (transforms/privacy.py) before anything is written.
 -- Input: `lines` (source_line, line without its line end, read_error), `_key` (ipad, opad).
 -- Parameters: $known (field names of the spec), $file_day (DATE or NULL), $not_before and
 -- $not_after (the plausible event times, `clock_skew_reason`).
@@ -10,7 +17,9 @@ with parsed as (
         read_error,
         try(json_transform(line, '{
             "levelNumber":"VARCHAR","level":"VARCHAR","time":"VARCHAR","pid":"VARCHAR",
-            "hostname":"VARCHAR","msg":"VARCHAR","event":"VARCHAR","step":"VARCHAR","code":"VARCHAR",
+            "hostname":"VARCHAR","msg":"VARCHAR","message":"VARCHAR","levelLabel":"VARCHAR",
+            "id":"VARCHAR","type":"VARCHAR","statusCode":"VARCHAR","stackTrace":"VARCHAR","causes":"VARCHAR",
+            "amr":"VARCHAR","isSso":"VARCHAR","spAcr":"VARCHAR","spLoginHint":"VARCHAR","email":"VARCHAR","event":"VARCHAR","step":"VARCHAR","code":"VARCHAR",
             "ip":"VARCHAR","forwardedFor":"VARCHAR","userAgent":"VARCHAR","method":"VARCHAR",
             "path":"VARCHAR","requestId":"VARCHAR","sessionId":"VARCHAR","browsingSessionId":"VARCHAR",
             "interactionId":"VARCHAR","spId":"VARCHAR","spName":"VARCHAR","spEssentialAcr":"VARCHAR",
@@ -36,13 +45,24 @@ typed as (
             when abs(time_number) < 1e14 then try(make_timestamp((time_number * 1e3)::bigint))
             else try(make_timestamp(time_number::bigint))
         end as event_time,
-        coalesce(try_cast(j.levelNumber as integer),
-                 case j.level when 'trace' then 10 when 'debug' then 20 when 'info' then 30
-                              when 'warn' then 40 when 'error' then 50 when 'fatal' then 60 end)
+        -- levelNumber (Oct 2025+), else a numeric `level` (the main logger before Oct 2025), else
+        -- the label (pino's names; the syslog-like names of the 2025 main logger)
+        coalesce(try_cast(j.levelNumber as integer), try_cast(j.level as integer),
+                 case lower(coalesce(j.level, j.levelLabel))
+                     when 'trace' then 10 when 'debug' then 20 when 'info' then 30 when 'notice' then 30
+                     when 'warn' then 40 when 'warning' then 40 when 'error' then 50
+                     when 'fatal' then 60 when 'critical' then 60 when 'alert' then 70 when 'emergency' then 80
+                 end)
             as level_number,
         try_cast(j.pid as integer) as pid,
         case when j.idpAmr like '[%' then try(from_json(j.idpAmr, '["VARCHAR"]')) end as idp_amr,
-        case when j.spAmr like '[%' then try(from_json(j.spAmr, '["VARCHAR"]')) end as sp_amr,
+        case when j.spAmr like '[%' then try(from_json(j.spAmr, '["VARCHAR"]')) end as sp_amr_list,
+        -- Oct 2025-Aug 2026: one `amr`, the AMR granted to the SP (renamed spAmr in Aug 2026)
+        case when j.amr like '[%' then try(from_json(j.amr, '["VARCHAR"]'))
+             when j.amr is not null then list_filter(string_split(j.amr, ' '), lambda a: a <> '') end as amr_list,
+        coalesce(sp_amr_list, amr_list) as sp_amr,
+        try_cast(j.isSso as boolean) as is_sso,
+        try_cast(j.statusCode as integer) as http_status,
         try_cast(j.reusesActiveSession as boolean) as reuses_active_session,
         try_cast(j.deviceTrusted as boolean) as device_trusted,
         try_cast(j.deviceIsSuspicious as boolean) as device_is_suspicious,
@@ -52,8 +72,15 @@ typed as (
         case when j.source like '{%' then try(json_extract_string(j.source, '$.address')) end as source_address,
         case when j.source like '{%' then try_cast(try(json_extract_string(j.source, '$.port')) as integer) end
             as source_port,
-        case when j.source like '{%' then try(json_extract(j.source, '$.original_addresses')) end
-            as source_original
+        case when j.source like '{%' then try(json_extract_string(j.source, '$.original_addresses')) end
+            as source_original,
+        -- the address field as written: `ip`, else legacy `source.address`; before Oct 2025 it
+        -- held the raw X-Forwarded-For header ("client, proxy, ..."): the client comes first
+        regexp_replace(trim(coalesce(j.ip, source_address)), '\s*,\s*', ', ', 'g') as ip_raw,
+        regexp_replace(trim(split_part(ip_raw, ',', 1)), '^::ffff:([0-9.]+)$', '\1') as ip_first,
+        case when regexp_full_match(ip_first, '[0-9]{1,3}(\.[0-9]{1,3}){3}')
+                  or (contains(ip_first, ':') and regexp_full_match(ip_first, '[0-9A-Fa-f:.]+'))
+             then ip_first end as ip_valid
     from parsed
 ),
 checked as (
@@ -66,15 +93,16 @@ checked as (
             when not starts_with(ltrim(left(line, 64), e' \t'), '{') then 'invalid_json: the line is not a JSON object'
             when j.time is null then 'missing_field: time'
             when event_time is null then 'bad_time: time is not epoch milliseconds: ' || left(j.time, 40)
-            when j.event is null and coalesce(level_number, 30) < 40 then 'missing_field: event'
             when j.levelNumber is not null and try_cast(j.levelNumber as integer) is null
                 then 'wrong_type: levelNumber'
             when j.idpAmr is not null and idp_amr is null then 'wrong_type: idpAmr'
-            when j.spAmr is not null and sp_amr is null then 'wrong_type: spAmr'
+            when j.spAmr is not null and sp_amr_list is null then 'wrong_type: spAmr'
+            when j.amr is not null and amr_list is null then 'wrong_type: amr'
             when j.source is not null and (not starts_with(j.source, '{') or not json_valid(j.source))
                 then 'wrong_type: source'
             when j.reusesActiveSession is not null and reuses_active_session is null
                 then 'wrong_type: reusesActiveSession'
+            when j.isSso is not null and is_sso is null then 'wrong_type: isSso'
             else clock_skew_reason(event_time, $file_day, $not_before, $not_after)
         end as reject_reason
     from typed
@@ -86,28 +114,40 @@ select
     event_time,
     event_time::date as event_date,
     coalesce(j.logId, left(md5(line), 32)) as event_uid,
-    case when j.category is not null or j.logId is not null or j.source is not null
-        then 'legacy' else 'current' end as log_variant,
-    j.level as level,
+    -- legacy: category/source (the Sep-Oct 2025 business log kept logId without them)
+    case when j.category is not null or j.source is not null then 'legacy' else 'current' end as log_variant,
+    coalesce(j.level, j.levelLabel) as level,
     level_number,
     j.code as error_code,
-    j.msg as message,
+    coalesce(j.message, j.msg) as message,
+    j.id as error_id,
+    j.type as error_type,
+    http_status,
+    j.stackTrace as stack_trace,
+    j.causes as error_causes,
     j.event as event_name,
     j.step as step,
     j.category as legacy_category,
     case
-        when j.event is null then 'technical'
-        when j.event in ('SP_REQUESTED_FC_TOKEN', 'SP_REQUESTED_FC_USERINFO') then 'back_channel'
+        -- no tracked event: a line with a `code`, or an `event` that is not a tracked event's
+        -- upper-case name (oidc-provider's `grant.error`, `server_error`...)
+        when j.event is null or j.code is not null or not regexp_full_match(j.event, '[A-Z][A-Z0-9_]*')
+            then 'technical'
+        when j.event in ('SP_REQUESTED_FC_TOKEN', 'SP_REQUESTED_FC_USERINFO', 'IDP_REQUESTED_FC_JWKS') then 'back_channel'
         when j.event = 'FC_SSO_INITIATED' then 'sso'
         when j.event in ('SP_REQUESTED_LOGOUT', 'FC_REQUESTED_LOGOUT_FROM_IDP', 'FC_SESSION_TERMINATED')
             then 'logout'
         when j.event like 'FC_%' or j.event like 'IDP_%' then 'authentication'
         else 'other'
     end as event_category,
-    coalesce(j.event in ('SP_REQUESTED_FC_TOKEN', 'SP_REQUESTED_FC_USERINFO'), false) as is_back_channel,
-    trim(coalesce(j.ip, source_address)) as src_ip,
+    coalesce(j.event in ('SP_REQUESTED_FC_TOKEN', 'SP_REQUESTED_FC_USERINFO', 'IDP_REQUESTED_FC_JWKS'), false)
+        as is_back_channel,
+    ip_valid as src_ip,
+    case when ip_raw is distinct from ip_valid then ip_raw end as src_ip_chain,
     source_port as src_port,
-    coalesce(j.forwardedFor, source_original::varchar) as forwarded_for,
+    case when j.forwardedFor like '[%'
+         then array_to_string(try(from_json(j.forwardedFor, '["VARCHAR"]')), ', ')
+         else coalesce(j.forwardedFor, source_original) end as forwarded_for,
     j.userAgent as user_agent,
     j.method as http_method,
     j.path as http_path,
@@ -119,8 +159,12 @@ select
     j.accountId as account_id,
     email_pseudonym(k.ipad, k.opad, j.idpEmail) as user_email_ref,
     coalesce(lower(j.idpEmailFqdn), lower(split_part(j.idpEmail, '@', -1))) as user_email_domain,
-    case when j.idpLoginHint like '%@%' then email_pseudonym(k.ipad, k.opad, j.idpLoginHint)
-         else pseudonym(k.ipad, k.opad, j.idpLoginHint) end as login_hint_ref,
+    -- the e-mail typed or hinted: idpLoginHint, legacy `email`
+    case when coalesce(j.idpLoginHint, j.email) like '%@%'
+         then email_pseudonym(k.ipad, k.opad, coalesce(j.idpLoginHint, j.email))
+         else pseudonym(k.ipad, k.opad, trim(coalesce(j.idpLoginHint, j.email))) end as login_hint_ref,
+    case when j.spLoginHint like '%@%' then email_pseudonym(k.ipad, k.opad, j.spLoginHint)
+         else pseudonym(k.ipad, k.opad, trim(j.spLoginHint)) end as sp_login_hint_ref,
     j.idpSub as idp_sub,
     j.idpId as idp_id,
     j.idpName as idp_name,
@@ -135,12 +179,15 @@ select
     j.spEssentialAcr as sp_essential_acr,
     sp_amr,
     j.interactionAcr as interaction_acr,
-    coalesce(j.interactionAcr, j.idpAcr) as acr,
-    coalesce(coalesce(j.interactionAcr, j.idpAcr) in ('eidas2', 'eidas3')
-        or coalesce(j.interactionAcr, j.idpAcr) like '%-mfa'
+    j.spAcr as sp_acr,
+    -- the ACR granted to the SP (interactionAcr; FranceConnect's spAcr), else the IdP's
+    coalesce(j.interactionAcr, j.spAcr, j.idpAcr) as acr,
+    coalesce(coalesce(j.interactionAcr, j.spAcr, j.idpAcr) in ('eidas2', 'eidas3')
+        or coalesce(j.interactionAcr, j.spAcr, j.idpAcr) like '%-mfa'
         or list_has_any(list_concat(coalesce(idp_amr, []), coalesce(sp_amr, [])), ['mfa', 'totp', 'otp', 'pop']), false)
         as is_mfa,
     reuses_active_session,
+    is_sso,
     device_trusted,
     device_is_suspicious,
     device_known,

@@ -1,7 +1,10 @@
 -- ProConnect logins, one row per authorisation flow (interaction): a full login (the browser came
 -- back from the IdP: IDP_CALLEDBACK, where sessionId is regenerated) or an SSO reuse of an existing
 -- session (FC_SSO_INITIATED, no IdP round trip). Back-channel calls carry the SP's ip, not the
--- user's, and are left out of the network columns.
+-- user's, and are left out of the network columns. Only authentication and SSO events form a flow:
+-- technical lines, back-channel calls and logouts never do (FC_REQUESTED_LOGOUT_FROM_IDP and
+-- FC_SESSION_TERMINATED have no interactionId and would each make a pseudo-login; a
+-- SP_REQUESTED_LOGOUT would move a login's last ip/user agent).
 -- `pc_logins_between(d0, d1)` reads only those UTC days' partitions (rules look back a day or
 -- two, not over the whole lake); `pc_logins` is every day, for analysts.
 create or replace macro pc_logins_between(d0, d1) as table
@@ -10,7 +13,7 @@ create or replace macro pc_logins_between(d0, d1) as table
 with front as (
     select *
     from auth_events
-    where event_name is not null and not is_back_channel
+    where event_category in ('authentication', 'sso')
       and event_date between d0::date and d1::date
 ),
 flows as (
@@ -34,7 +37,9 @@ flows as (
         arg_max(src_net_tag, event_time) as src_net_tag,
         arg_max(user_agent, event_time) as user_agent,
         arg_max({'user_agent': user_agent}, event_time) as last_event,
-        any_value(acr) filter (where acr is not null) as acr,
+        -- the ACR granted to the SP (interactionAcr, set at FC_VERIFIED), else the last one seen
+        coalesce(arg_max(interaction_acr, event_time) filter (where interaction_acr is not null),
+                 arg_max(acr, event_time) filter (where acr is not null)) as acr,
         bool_or(is_mfa) as is_mfa,
         list(event_uid order by event_time) as event_uids
     from front

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 from simworld import load, read_lines, small_world
@@ -83,22 +83,51 @@ def test_every_app_line_matches_the_spec(world):
     assert "Z" in offsets and len(offsets) >= 2
 
 
-def test_proconnect_lines_both_variants(world):
+def test_proconnect_lines_every_era(world):
+    """Each day's file is written in the format era of the federation's code for that day
+    (tests/fixtures/eras/README.md): legacy, Sep-Oct 2025, single amr, current."""
+    from simulator.writers import ERAS
+
     out, _ = world
-    rows = load(out, "proconnect")
-    legacy = [r for r in rows if "logId" in r]
-    current = [r for r in rows if "logId" not in r]
-    assert legacy and current
-    for r in rows:
-        assert isinstance(r["time"], int) and r["time"] > 1e12
-        assert r["level"] in ("info", "warn", "error")
-        if r["level"] == "info":
-            assert "event" in r and "step" in r
-        else:
-            assert "code" in r and "event" not in r
-    assert all("source" in r and "ip" not in r for r in legacy if "event" in r)
-    assert {r["step"] for r in legacy if r.get("event") == "FC_SSO_INITIATED"} == {"1.1.0"}
-    assert {r["step"] for r in current if r.get("event") == "FC_SSO_INITIATED"} == {"2.1.0"}
+    opts = json.loads((out / "labels" / "world.json").read_text())["options"]
+    cuts = [date.fromisoformat(opts[k]) for k in ("cutover", "amr_cutover", "current_cutover")]
+    dirt = {(d["file"], d["line"]) for d in json.loads((out / "labels" / "world.json").read_text())["dirt"]}
+    by_era: dict[int, list[dict]] = defaultdict(list)
+    for path in sorted((out / "inbox").glob("proconnect-*.jsonl.gz")):
+        day = date.fromisoformat(path.name[len("proconnect-"):][:10])
+        era = sum(day >= cut for cut in cuts)
+        for no, line in enumerate(read_lines(path), 1):
+            if line and (f"inbox/{path.name}", no) not in dirt:
+                by_era[era].append(json.loads(line))
+    assert sorted(by_era) == list(range(len(ERAS)))
+    for era, rows in by_era.items():
+        tracked = [r for r in rows if "step" in r]
+        technical = [r for r in rows if "step" not in r]
+        assert tracked and technical, era
+        for r in rows:
+            assert isinstance(r["time"], int) and r["time"] > 1e12
+        for r in technical:
+            assert "code" in r or "msg" in r
+            assert r.get("event") in (None, "grant.error")
+            # before Oct 2025 the main logger wrote a numeric level and no levelNumber
+            assert isinstance(r["level"], int) if era <= 1 else r["levelNumber"] == {"info": 30, "warn": 40,
+                                                                                     "error": 50}[r["level"]]
+        for r in tracked:
+            assert r["level"] == "info" and ("levelNumber" in r) == (era >= 2)
+            assert ("logId" in r) == (era <= 1) and ("category" in r) == (era == 0)
+        sso = {r["step"] for r in tracked if r["event"] == "FC_SSO_INITIATED"}
+        assert sso == ({"1.1.0"} if era == 0 else {"2.1.0"})
+        verified = [r for r in tracked if r["event"] == "FC_VERIFIED"]
+        assert all(("amr" in r) == (era in (1, 2)) and ("spAmr" in r) == (era in (0, 3)) for r in verified)
+        front = [r for r in tracked if r["event"] == "FC_AUTHORIZE_INITIATED"]
+        if era == 0:
+            assert all(r["ip"] == r["source"]["address"] and ", " in r["ip"] for r in front)
+        if era == 1:
+            assert all(", " in r["ip"] and "forwardedFor" not in r for r in front)
+        if era >= 2:
+            assert all(", " not in r["ip"] for r in front)
+    codes = {r.get("code") for r in by_era[3]}
+    assert {"oidc-client-info:get-userinfo", "oidc-provider-info:interaction.saved"} <= codes
 
 
 def test_session_id_regenerated_at_callback_and_sso_within_12h(world):
@@ -107,7 +136,7 @@ def test_session_id_regenerated_at_callback_and_sso_within_12h(world):
     by_interaction = defaultdict(list)
     created = {}
     for r in rows:
-        if "interactionId" in r:
+        if "interactionId" in r and "event" in r:  # tracked events (not the info lines beside them)
             by_interaction[r["interactionId"]].append(r)
         if r.get("event") == "IDP_CALLEDBACK":
             created[r["sessionId"]] = r["time"]
