@@ -426,7 +426,7 @@ def run(events: int, history_days: int = 28, keep: Path | None = None, memory_li
 
             with timed(stage("incidents"), n) as st:
                 define_views(conn, lake)
-                st.detail = {"incidents": incidents.link(conn, lake)}
+                st.detail = {"incidents": incidents.link(conn, lake, BENCH_DAY)}
         finally:
             conn.close()
 

@@ -15,8 +15,9 @@ import duckdb
 from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR, configure
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
-PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily")
-FLAT_TABLES = ("quarantine", "incidents", "incident_beneficiaries")
+PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily",
+                      "incident_versions", "incident_exposure", "incident_members")
+FLAT_TABLES = ("quarantine",)
 # The fields of transforms.manifest.ManifestEntry, in its order.
 MANIFEST_COLUMNS = (
     "{sha256: 'VARCHAR', source_file: 'VARCHAR', source_kind: 'VARCHAR', size_bytes: 'BIGINT', "
@@ -30,14 +31,27 @@ def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+def _read_partitions(lake: Path, table: str) -> str:
+    glob = _quote(lake / table / "event_date=*" / "*.parquet")
+    return (f"read_parquet('{glob}', hive_partitioning = true, hive_types = {{'event_date': DATE}}, "
+            "union_by_name = true)")
+
+
 def base_view_sql(lake: Path, table: str) -> str | None:
     """The statement defining one base view, or None when the lake has no file for it yet."""
     if table in PARTITIONED_TABLES:
         if not any((lake / table).glob("event_date=*/*.parquet")):
             return None
-        glob = _quote(lake / table / "event_date=*" / "*.parquet")
-        return (f"create or replace view {table} as select * from read_parquet('{glob}', "
-                "hive_partitioning = true, hive_types = {'event_date': DATE}, union_by_name = true)")
+        read = _read_partitions(lake, table)
+        if table == "findings" and any((lake / "incident_members").glob("event_date=*/*.parquet")):
+            # findings are written once; the incident each belongs to is the latest membership
+            # the incident linker wrote (transforms/detect/incidents.py)
+            members = _read_partitions(lake, "incident_members")
+            return (f"create or replace view findings as select f.* replace "
+                    f"(coalesce(m.incident_uid, f.incident_uid) as incident_uid) from {read} f left join "
+                    f"(select finding_uid, arg_max(incident_uid, event_date) as incident_uid from {members} "
+                    "group by finding_uid) m using (finding_uid)")
+        return f"create or replace view {table} as select * from {read}"
     if not any((lake / table).glob("*.parquet")):
         return None
     glob = _quote(lake / table / "*.parquet")

@@ -39,7 +39,7 @@ def run_day(lake: Path, day: date, rules: list[Rule] | None = None, overrides: d
             "select severity, count(*) from day_findings group by 1 order by 1").fetchall())
         if link:
             define_views(conn, lake)
-            summary.incidents = incidents.link(conn, lake)
+            summary.incidents = incidents.link(conn, lake, day)
     finally:
         conn.close()
     summary.seconds = round(time.monotonic() - started, 2)
@@ -47,12 +47,5 @@ def run_day(lake: Path, day: date, rules: list[Rule] | None = None, overrides: d
 
 
 def run_days(lake: Path, days: list[date], **kwargs) -> list[DetectSummary]:
-    """Backfill: days in order, incidents linked once at the end."""
-    summaries = [run_day(lake, d, link=False, **kwargs) for d in sorted(days)]
-    if summaries:
-        conn = connect(Path(lake).resolve(), kwargs.get("memory_limit", DEFAULT_MEMORY_LIMIT), kwargs.get("threads", 0))
-        try:
-            summaries[-1].incidents = incidents.link(conn, Path(lake).resolve())
-        finally:
-            conn.close()
-    return summaries
+    """Backfill: days in order, each night's findings linked into the incidents open on its eve."""
+    return [run_day(lake, d, **kwargs) for d in sorted(days)]
