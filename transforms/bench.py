@@ -377,8 +377,8 @@ def reference_load(path: Path) -> dict:
         rows = ref.lookup(ips)
     return {"path": str(path), "load_seconds": round(loaded, 3), "load_peak_rss_mb": mem["mb"],
             "rss_before_mb": round(base, 1), "lookup_100k_seconds": round(time.perf_counter() - started, 3),
-            "lookup_peak_rss_mb": mem_lookup["mb"], "countries_found": rows.num_rows - rows.column("src_country").null_count,
-            "sources": ref.sources}
+            "lookup_peak_rss_mb": mem_lookup["mb"],
+            "countries_found": rows.num_rows - rows.column("src_country").null_count, "sources": ref.sources}
 
 
 # --- the run ------------------------------------------------------------------------------
