@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
 from flows.ingest import _is_io_error, ingest_paths
 from flows.progress import emit
-from transforms import quarantine
+from transforms import quarantine, retention
 from transforms.config import ingest_options
 from transforms.detect import run_day
 from transforms.ingest import IngestOptions
@@ -130,6 +130,8 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
         save_run_state(reports, d, {**state, "run": {"night_of": str(day), "steps": [
             asdict(s) for s in summary.steps if s.step.endswith(str(d)) or s.step == "ingest"]}})
         emit("nightly.report", result)
+    purged = retention.purge(lake, day, settings.retention_days, settings.record_retention_days)
+    summary.steps.append(StepTiming("retention", purged.seconds, purged.detail))
     crash_point("nightly.before_clear")
     clear_pending(lake)
     summary.seconds = round(time.monotonic() - started, 2)

@@ -405,7 +405,7 @@ def nightly_stages(lake: Path, reports: Path, world: Path, files: list[Path], n:
     from transforms.lake import private_dir
     from transforms.pseudonymise import PseudonymKey
     from transforms.report import write_report
-    from transforms.views import connect, define_views
+    from transforms.views import connect, define_views, night_days
 
     stages: list[Stage] = []
     opts = IngestOptions(lake=lake, key=PseudonymKey(KEY), reference=load_reference(world / "reference"),
@@ -424,14 +424,16 @@ def nightly_stages(lake: Path, reports: Path, world: Path, files: list[Path], n:
                      "statuses": sorted({r.status for r in done})}
 
     private_dir(lake)
-    conn = connect(lake, memory_limit, threads)
+    window = night_days(BENCH_DAY)  # what run_day reads
     rules = []
+    conn = None
     try:
         with timed(stage("baselines"), n) as st:
+            conn = connect(lake, memory_limit, threads, window)
             st.detail = {"days_written": baselines.update(conn, lake, BENCH_DAY)}
 
         with timed(stage("detections"), n) as st:
-            define_views(conn, lake)
+            define_views(conn, lake, window)
             rules = run_rules(conn, BENCH_DAY, load_rules())
             findings = write_findings(conn, lake, BENCH_DAY)
             st.detail = {"findings": findings, "rules_ran": sum(r.status == "ran" for r in rules),
@@ -439,10 +441,11 @@ def nightly_stages(lake: Path, reports: Path, world: Path, files: list[Path], n:
                                                "seconds": r.seconds} for r in rules}}
 
         with timed(stage("incidents"), n) as st:
-            define_views(conn, lake)
+            define_views(conn, lake, window)
             st.detail = {"incidents": incidents.link(conn, lake, BENCH_DAY)}
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
 
     state = {"late_files": [], "detection": {"status": "ran"},
              "rules": [{"rule_id": r.rule_id, "status": r.status, "findings": r.findings,

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         default=2, description="Events this far from the file's dated day are quarantined"
     )
     quarantine_retention_days: int = Field(default=90, description="Quarantined raw lines kept this long")
+    retention_days: int = Field(
+        default=365, description="Event partitions (and their daily profiles) kept this many days (0: for ever)"
+    )
+    record_retention_days: int = Field(
+        default=3 * 365, description="Findings and incident partitions kept this many days (0: for ever)"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -12,7 +12,7 @@ from pathlib import Path
 from transforms.detect import baselines, incidents
 from transforms.detect.runner import DetectSummary, Rule, RuleResult, load_rules, run_rules, write_findings
 from transforms.lake import DEFAULT_MEMORY_LIMIT, private_dir
-from transforms.views import connect, define_views
+from transforms.views import connect, define_views, night_days
 
 __all__ = ["DetectSummary", "Rule", "RuleResult", "load_rules", "run_day", "run_days"]
 
@@ -29,16 +29,17 @@ def run_day(lake: Path, day: date, rules: list[Rule] | None = None, overrides: d
     private_dir(lake)
     rules = load_rules() if rules is None else rules
     summary = DetectSummary(day=day)
-    conn = connect(lake, memory_limit, threads)
+    window = night_days(day)  # only the partitions the night reads: its cost does not grow with the lake
+    conn = connect(lake, memory_limit, threads, window)
     try:
         summary.baseline_days = baselines.update(conn, lake, day)
-        define_views(conn, lake)  # account_daily now has the new partitions
+        define_views(conn, lake, window)  # account_daily now has the new partitions
         summary.rules = run_rules(conn, day, rules, overrides)
         summary.findings = write_findings(conn, lake, day)
         summary.by_severity = dict(conn.execute(
             "select severity, count(*) from day_findings group by 1 order by 1").fetchall())
         if link:
-            define_views(conn, lake)
+            define_views(conn, lake, window)
             summary.incidents = incidents.link(conn, lake, day)
     finally:
         conn.close()

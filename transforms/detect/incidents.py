@@ -37,6 +37,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.lake import new_tmp_dir, partition_dir, publish, read_sql, sql_code, sql_string
+from transforms.views import define_views, night_days
 
 OPEN_DAYS = 30  # an incident with no finding for this many days is closed
 IP_WINDOW_DAYS = 3  # an IP links a finding to an incident that saw it within this many days
@@ -189,6 +190,7 @@ def link(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
     finding_days = sorted({d for i in incs for d in i.finding_days})
     files = [partition_dir(lake, "findings", str(d)) / "findings.parquet" for d in finding_days]
     event_days = sorted({d + timedelta(days=k) for d in finding_days for k in (-1, 0, 1)} - {day + timedelta(1)})
+    define_views(conn, lake, night_days(day, event_days))  # the incidents' days, older ones too
     sql = (sql_code(read_sql("incidents/build.sql"))
            .replace("$finding_files", "[" + ", ".join(sql_string(str(f)) for f in files if f.exists()) + "]")
            .replace("$event_days", "(" + ", ".join(f"date '{d}'" for d in event_days) + ")"))
@@ -207,6 +209,21 @@ def link(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return len(touched)
+
+
+def days_of_night(lake: Path, day: date) -> set[date]:
+    """The days whose events the incidents touched on the night of `day` count (their findings'
+    days and the day on either side): what the report of `day` reads beyond its own window."""
+    path = partition_dir(Path(lake), "incident_versions", str(day)) / TABLES["incident_versions"]
+    if not path.exists():
+        return set()
+    conn = duckdb.connect()
+    try:
+        rows = conn.execute("select distinct unnest(finding_days) from read_parquet($p) where finding_days "
+                            "is not null", {"p": str(path)}).fetchall()
+    finally:
+        conn.close()
+    return {d + timedelta(days=k) for (d,) in rows for k in (-1, 0, 1)}
 
 
 def _q(path: Path) -> str:
