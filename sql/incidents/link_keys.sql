@@ -1,8 +1,10 @@
 -- What links the night's findings into incidents: the same account, app or ProConnect session,
 -- browsing session, creator→created account, or source IP. Shared egress (office NAT, VPN
 -- concentrator, mobile carrier, SP back-end) would glue unrelated people together, so those
--- IPs never link. Only the night's findings partition and the week's events are read; the
--- keys of earlier findings are kept in their incident's version (incident_versions.link_keys).
+-- IPs never link (an address's tag comes from the reference data, so the night and the day
+-- before, where the night's findings saw it, tell). Only the night's findings partition and
+-- those two days' events are read; the keys of earlier findings are kept in their incident's
+-- version (incident_versions.link_keys).
 with night as (
     select finding_uid, user_id, session_ids, browsing_session_ids, related_user_ids, ips
     from read_parquet($findings_file)
@@ -10,7 +12,7 @@ with night as (
 shared_ips as (
     select distinct src_ip
     from app_events
-    where event_date between $event_date::date - 6 and $event_date::date
+    where event_date between $event_date::date - 1 and $event_date::date
       and src_net_tag in ('office', 'vpn', 'mobile', 'sp_backend')
 ),
 keys as (
