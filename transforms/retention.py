@@ -124,7 +124,7 @@ def purge(lake: Path, day: date, retention_days: int = DEFAULT_RETENTION_DAYS,
         cutoff = day - timedelta(days=keep)
         for table in tables:
             old = [d for d in _days(lake, table) if d < cutoff]
-            held = [d for d in old if d in needed and table != "incident_versions"]
+            held = [d for d in old if d in needed]
             result.kept_for_incidents = sorted(set(result.kept_for_incidents) | {str(d) for d in held})
             if old := [d for d in old if d not in held]:
                 doomed[table] = old
@@ -141,6 +141,7 @@ def purge(lake: Path, day: date, retention_days: int = DEFAULT_RETENTION_DAYS,
                 if files > COMPACT_MIN_FILES and compact(lake, table, d):
                     result.compacted.setdefault(table, []).append(str(d))
                     result.files_before += files
+        _point_manifest_at_compacted(lake)  # also what a compaction killed after its swap left
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
@@ -196,10 +197,10 @@ def compact(lake: Path, table: str, day: date) -> bool:
         target = staged / COMPACTED
         conn = duckdb.connect()
         try:
-            query = (f"select * from read_parquet([{', '.join(sql_string(str(f)) for f in files)}], "
-                     f"union_by_name = true, hive_partitioning = false) order by {ORDER}, source_file")
-            before = sum(conn.execute(f"select count(*) from read_parquet({sql_string(str(f))})").fetchone()[0]
-                         for f in files)
+            read = (f"read_parquet([{', '.join(sql_string(str(f)) for f in files)}], "
+                    "union_by_name = true, hive_partitioning = false)")
+            query = f"select * from {read} order by {ORDER}, source_file"
+            before = conn.execute(f"select count(*) from {read}").fetchall()[0][0]
             written = rewrite(conn, target, query)
         finally:
             conn.close()
@@ -211,17 +212,16 @@ def compact(lake: Path, table: str, day: date) -> bool:
         crash_point("compact.exchanged")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    _point_manifest_at(lake, table, day)
     return True
 
 
-def _point_manifest_at(lake: Path, table: str, day: date) -> None:
-    """Manifest outputs in the compacted day now name the compacted file."""
-    prefix = f"{table}/event_date={day}/"
-    compacted = prefix + COMPACTED
+def _point_manifest_at_compacted(lake: Path) -> None:
+    """Manifest outputs that a compaction merged now name the compacted file of their day."""
     for entry in manifest.load_all(lake):
-        if any(o.startswith(prefix) and o != compacted for o in entry.outputs):
-            entry.outputs = sorted({compacted if o.startswith(prefix) else o for o in entry.outputs})
+        moved = {o: str(Path(o).parent / COMPACTED) for o in entry.outputs
+                 if not (lake / o).exists() and (lake / o).parent.joinpath(COMPACTED).exists()}
+        if moved:
+            entry.outputs = sorted({moved.get(o, o) for o in entry.outputs})
             manifest.save(lake, entry)
 
 
@@ -239,7 +239,7 @@ def drop_source_rows(lake: Path, source_file: str, event_dates: list[str], keep:
             conn = duckdb.connect()
             try:
                 if conn.execute(f"select count(*) from read_parquet({sql_string(str(path))}) "
-                                "where source_file = $s", {"s": source_file}).fetchone()[0]:
+                                "where source_file = $s", {"s": source_file}).fetchall()[0][0]:
                     rewrite(conn, path, "select * from read_parquet($file, hive_partitioning = false) "
                             "where source_file <> $s",
                             {"s": source_file})
