@@ -130,8 +130,8 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
         save_run_state(reports, d, {**state, "run": {"night_of": str(day), "steps": [
             asdict(s) for s in summary.steps if s.step.endswith(str(d)) or s.step == "ingest"]}})
         emit("nightly.report", result)
-    purged = retention.purge(lake, day, settings.retention_days, settings.record_retention_days)
-    summary.steps.append(StepTiming("retention", purged.seconds, purged.detail))
+    retained = retention.purge(lake, day, settings.retention_days, settings.record_retention_days)
+    summary.steps.append(StepTiming("retention", retained.seconds, retained.detail))
     crash_point("nightly.before_clear")
     clear_pending(lake)
     summary.seconds = round(time.monotonic() - started, 2)

@@ -505,7 +505,7 @@ def fill_history(lake: Path, source: Path, lake_days: int) -> dict:
     from transforms.lake import partition_dir
 
     conn = duckdb.connect()
-    copied = {"files": 0, "bytes": 0}
+    copied: dict[str, float] = {"files": 0, "bytes": 0}
     profile = partition_dir(lake, "account_daily", str(BENCH_DAY - timedelta(days=1))) / "account_daily.parquet"
     try:
         for k in range(lake_days):

@@ -107,8 +107,9 @@ def _ranges(version: int, networks: pa.Array, values: pa.Table) -> Ranges:
         first = int.from_bytes(socket.inet_pton(socket.AF_INET6, addr), "big") & ~host
         firsts.append(first)
         lasts.append(first | host)
-    order = sorted(range(len(firsts)), key=firsts.__getitem__)
-    return Ranges(6, [firsts[i] for i in order], [lasts[i] for i in order], values.take(pa.array(order, pa.int64())))
+    by_start = sorted(range(len(firsts)), key=firsts.__getitem__)
+    return Ranges(6, [firsts[i] for i in by_start], [lasts[i] for i in by_start],
+                  values.take(pa.array(by_start, pa.int64())))
 
 
 @dataclass
@@ -195,9 +196,10 @@ class Reference:
                 found = ranges[version].find([parsed[i][1] for i in where]).to_numpy(zero_copy_only=False)
                 hit = ~np.isnan(found)
                 rows[np.asarray(where)[hit]] = found[hit].astype(np.int64) + offset
-            if len(ranges[version]):
-                tables.append(ranges[version].values.cast(schema))
-                offset += len(ranges[version])
+            values = ranges[version].values
+            if values is not None and values.num_rows:
+                tables.append(values.cast(schema))
+                offset += values.num_rows
         if not tables:
             return pa.table({f.name: pa.nulls(len(parsed), f.type) for f in schema})
         return pa.concat_tables(tables).take(pa.array(rows, pa.int64(), mask=rows < 0))
