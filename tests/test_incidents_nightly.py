@@ -105,7 +105,7 @@ def test_an_ip_links_within_days_but_not_weeks_or_months_apart(tmp_path: Path):
     assert after[3][2][1] == D1 + timedelta(days=95) and after[3][2][4] == [VICTIM]
 
 
-LAKE_TABLES = ("app_events", "findings", "account_daily", "incident_versions", "incident_exposure",
+LAKE_TABLES = ("app_events", "findings", "account_daily", "incident_versions", "incident_exposed",
                "incident_members")
 
 

@@ -25,7 +25,7 @@ from transforms.views import connect
 
 DAYS = [date(2025, 7, 1) + timedelta(days=i) for i in range(4)]
 EVENTS = ("app_events", "account_daily")
-RECORDS = ("findings", "incident_versions", "incident_exposure", "incident_members")
+RECORDS = ("findings", "incident_versions", "incident_exposed", "incident_members")
 
 
 def _opts(lake: Path):

@@ -113,7 +113,7 @@ def _link(lake: Path) -> None:
     if last is None:
         conn.close()
         return
-    versions, exposure = (partition_dir(lake, t, str(last)) for t in ("incident_versions", "incident_exposure"))
+    versions, exposure = (partition_dir(lake, t, str(last)) for t in ("incident_versions", "incident_exposed"))
     versions.mkdir(parents=True, exist_ok=True)
     exposure.mkdir(parents=True, exist_ok=True)
     conn.execute("""

@@ -487,7 +487,7 @@ def in_child(target, *args):  # noqa: ANN001, ANN201
 
 # Partitioned tables the deep lake gets copies of, and those whose ids are made fresh per copy.
 DEEP_EVENT_TABLES = ("auth_events", "app_events")
-DEEP_RECORD_TABLES = ("findings", "incident_versions", "incident_exposure", "incident_members")
+DEEP_RECORD_TABLES = ("findings", "incident_versions", "incident_exposed", "incident_members")
 
 
 def fill_history(lake: Path, source: Path, lake_days: int) -> dict:

@@ -35,7 +35,7 @@ from transforms import manifest
 from transforms.lake import EVENT_TABLES, crash_point, new_tmp_dir, partition_dir, sql_string
 
 EVENT_DERIVED = (*EVENT_TABLES, "account_daily")  # kept `retention_days`
-RECORD_TABLES = ("findings", "incident_versions", "incident_exposure", "incident_members")  # kept longer
+RECORD_TABLES = ("findings", "incident_versions", "incident_exposed", "incident_members")  # kept longer
 COMPACT_MIN_FILES = 4  # a day folder with more files than this is compacted
 COMPACTED = "_compacted.parquet"
 DEFAULT_RETENTION_DAYS = 365

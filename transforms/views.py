@@ -18,7 +18,7 @@ from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR, configure
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
 PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily",
-                      "incident_versions", "incident_exposure", "incident_members")
+                      "incident_versions", "incident_exposed", "incident_members")
 FLAT_TABLES = ("quarantine",)
 # The fields of transforms.manifest.ManifestEntry, in its order.
 MANIFEST_COLUMNS = (

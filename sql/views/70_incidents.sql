@@ -9,5 +9,5 @@ where rn = 1 and merged_into is null;
 
 create or replace view incident_beneficiaries as
 select b.* exclude (event_date)
-from incident_exposure b
+from incident_exposed b
 semi join (select incident_uid, version_date as event_date from incidents) v using (incident_uid, event_date);

@@ -7,7 +7,7 @@ findings cover; it writes three partitions under its own date, once:
 
 - `incident_versions/event_date=D/`: the new version of every incident the night touched
   (and, for an incident a finding joined to an earlier one, a version naming `merged_into`);
-- `incident_exposure/event_date=D/`: the people each touched incident exposed, in full;
+- `incident_exposed/event_date=D/`: the people each touched incident exposed, in full;
 - `incident_members/event_date=D/`: finding → incident for every finding of those incidents.
 
 The views `incidents`, `incident_beneficiaries` and `findings.incident_uid` read the latest
@@ -42,7 +42,7 @@ from transforms.views import define_views, night_days
 OPEN_DAYS = 30  # an incident with no finding for this many days is closed
 IP_WINDOW_DAYS = 3  # an IP links a finding to an incident that saw it within this many days
 # the partitions written by `link` for a night (table → file name)
-TABLES = {"incident_versions": "incidents.parquet", "incident_exposure": "beneficiaries.parquet",
+TABLES = {"incident_versions": "incidents.parquet", "incident_exposed": "beneficiaries.parquet",
           "incident_members": "members.parquet"}
 LINK_KEY = pa.struct([("key", pa.string()), ("last_day", pa.date32())])
 
@@ -152,7 +152,7 @@ def _components(open_incidents: list[_Incident], night: list[tuple[str, str]], d
 def link(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
     """Link the findings of `day` into the incidents open on its eve; return the incidents it touched.
 
-    Writes the night's `incident_versions`, `incident_exposure` and `incident_members`
+    Writes the night's `incident_versions`, `incident_exposed` and `incident_members`
     partitions (removed when the night touched no incident, so a re-run that finds nothing
     leaves what a clean run leaves).
     """
@@ -200,7 +200,7 @@ def link(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
     tmp = new_tmp_dir(lake)
     try:
         outputs = {"incident_versions": "select * from incidents_new order by incident_uid",
-                   "incident_exposure": "select * from incident_beneficiaries_new order by all",
+                   "incident_exposed": "select * from incident_beneficiaries_new order by all",
                    "incident_members": "select * from finding_incident order by all"}
         for table, query in outputs.items():
             staged = tmp / TABLES[table]
