@@ -81,3 +81,4 @@ select
     p.off_hours_admin
 from profiles p
 left join beneficiaries b using (user_id)
+order by p.user_id  -- one order, so that a re-run of the day gives the same file
