@@ -340,6 +340,9 @@ def _load(reference_dir: str, stamp: tuple) -> Reference:
         ref.sources["tags"] = TAGS_FILE
     else:
         ref.missing.append(TAGS_FILE)
+    # the CSV columns and their parsing were transient: give Arrow's freed blocks back (a real-size
+    # City + ASN CSV set leaves 1.2 GB resident without this, 0.6 GB with it)
+    pa.default_memory_pool().release_unused()
     return ref
 
 
