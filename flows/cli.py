@@ -652,7 +652,11 @@ def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the 
                                      "lived by other agents (how a 40M-event day fits in memory)"),
           simulator: bool = typer.Option(False, "--simulator", help="Time the simulator instead: a 30-day "
                                          "world of 3,000 agents against its targets (exit 1 if missed)"),
-          repeat: int = typer.Option(1, "--repeat", min=1, help="Runs of the simulator benchmark")) -> None:
+          repeat: int = typer.Option(1, "--repeat", min=1, help="Runs of the simulator benchmark"),
+          lake_days: int = typer.Option(0, "--lake-days", min=0, help="Also time the nightly on a lake given "
+                                        "this many earlier days (copies of the day): depth against fresh"),
+          reference: Path = typer.Option(None, "--reference", help="Time loading this reference data "
+                                         "(a folder of GeoLite2 CSVs / .mmdb files, or one .mmdb)")) -> None:
     """Time a simulated day of N events through the nightly stages, against DuckDB's read_json + COPY."""
     if simulator:
         # its own process: the allocator setting it needs must come before Polars is loaded
@@ -666,7 +670,7 @@ def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the 
     with run_bench.stdout_to_stderr():
         result = run_bench.run(events, history_days, keep, settings.duckdb_memory_limit,
                                settings.duckdb_threads, progress=lambda m: console.print(f"[dim]{m}[/]"),
-                               shards=shards)
+                               shards=shards, lake_days=lake_days, reference=reference)
     if as_json:
         print(run_bench.dumps(result))
         return
@@ -674,6 +678,13 @@ def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the 
     console.print(f"{result.events:,} events ({result.raw_mb} MB gzip), nightly {result.nightly_seconds:.1f} s, "
                   f"peak RSS {result.peak_rss_mb:,.0f} MB, ingest {result.ingest_ratio_vs_duckdb:.2f}x the DuckDB "
                   f"reference; load {result.load_start}->{result.load_end}")
+    if lake_days:
+        console.print(f"fresh lake: nightly {result.nightly_seconds_fresh:.1f} s, peak RSS "
+                      f"{result.peak_rss_mb_fresh:,.0f} MB; {lake_days}-day lake: {result.nightly_seconds:.1f} s "
+                      f"({run_bench.depth_ratio(result):.2f}x), {result.peak_rss_mb:,.0f} MB")
+    if result.reference:
+        console.print(f"reference {result.reference['path']}: loaded in {result.reference['load_seconds']} s, "
+                      f"peak RSS {result.reference['load_peak_rss_mb']:,.0f} MB")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -99,3 +99,20 @@ def test_bench_shards_make_the_day_k_times_bigger(tmp_path):
     assert ingest["lines_read"] == ingest["rows_written"] + ingest["rows_quarantined"]
     # the second shard's events are new events, not duplicates of the first shard's
     assert ingest["rows_quarantined"] < one_shard // 10
+
+
+def test_bench_lake_days_times_the_fresh_and_the_deep_lake(tmp_path):
+    out = CliRunner().invoke(app, ["bench", "--events", "1000", "--history-days", "3", "--lake-days", "40",
+                                   "--json", "--keep", str(tmp_path / "bench"),
+                                   "--reference", str(FIXTURES / "reference")])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    assert data["lake_days"] == 40 and data["errors"] == {}
+    assert data["nightly_seconds_fresh"] > 0 and data["nightly_seconds"] > 0 and data["peak_rss_mb"] > 0
+    assert list(data["stages_fresh"]) == list(data["stages"]) == STAGES
+    rows = [data[k]["ingest"]["detail"]["rows_written"] for k in ("stages_fresh", "stages")]
+    assert rows[0] == rows[1] > 0
+    deep = tmp_path / "bench" / "lake_deep" / "app_events"
+    assert len(list(deep.glob("event_date=*"))) == 40 + 2  # 40 earlier days, the day before, the bench day
+    assert data["lake_fill"]["files"] > 80
+    assert data["reference"]["load_seconds"] > 0 and data["reference"]["sources"]["geo"].startswith("GeoLite2-City")

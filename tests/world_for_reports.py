@@ -121,9 +121,16 @@ def fake_detect(lake: Path, day: date) -> dict:
 
 
 def _link(lake: Path) -> None:
+    """Stand-in for the incident linker: every finding's own incident_uid, written as the latest
+    night's version (the layout of transforms/detect/incidents.py)."""
     conn = connect(lake)
-    (lake / "incidents").mkdir(exist_ok=True)
-    (lake / "incident_beneficiaries").mkdir(exist_ok=True)
+    last = conn.execute("select max(event_date) from findings").fetchone()[0]
+    if last is None:
+        conn.close()
+        return
+    versions, exposure = (partition_dir(lake, t, str(last)) for t in ("incident_versions", "incident_exposed"))
+    versions.mkdir(parents=True, exist_ok=True)
+    exposure.mkdir(parents=True, exist_ok=True)
     conn.execute("""
         create temp table ib as
         select f.incident_uid, a.beneficiary_ref, bool_or(coalesce(a.contains_nir, false)) as nir_exposed,
@@ -131,7 +138,7 @@ def _link(lake: Path) -> None:
         from (select incident_uid, unnest(session_ids) as session_id from findings) f
         join app_activity a using (session_id)
         where a.is_read group by all""")
-    conn.execute(f"copy (select * from ib order by all) to '{lake}/incident_beneficiaries/x.parquet' (format parquet)")
+    conn.execute(f"copy (select * from ib order by all) to '{exposure}/x.parquet' (format parquet)")
     conn.execute(f"""copy (
         select incident_uid, max(severity) as severity, min(first_seen) as first_seen,
                max(last_seen) as last_seen, min(event_date) as first_day, max(event_date) as last_day,
@@ -141,8 +148,10 @@ def _link(lake: Path) -> None:
                flatten(list(ips)) as ips, flatten(list(exposure_nets)) as networks,
                (select count(*) from ib where ib.incident_uid = f.incident_uid) as beneficiaries_exposed,
                (select count(*) from ib where ib.incident_uid = f.incident_uid and nir_exposed)
-                   as beneficiaries_with_nir
-        from findings f group by incident_uid) to '{lake}/incidents/incidents.parquet' (format parquet)""")
+                   as beneficiaries_with_nir,
+               list(distinct event_date) as finding_days,
+               []::struct("key" varchar, last_day date)[] as link_keys, null::varchar as merged_into
+        from findings f group by incident_uid) to '{versions}/incidents.parquet' (format parquet)""")
     conn.close()
 
 

@@ -88,10 +88,17 @@ class BenchResult:
     load_end: float = 0.0
     folder: str = ""
     errors: dict = field(default_factory=dict)  # stage → error, empty when every stage ran
+    lake_days: int = 0  # earlier days the lake was given before the (deep) nightly
+    nightly_seconds_fresh: float = 0.0  # the nightly on the lake as set up, when lake_days > 0
+    peak_rss_mb_fresh: float = 0.0
+    stages_fresh: list[Stage] = field(default_factory=list)
+    lake_fill: dict = field(default_factory=dict)
+    reference: dict = field(default_factory=dict)  # --reference: load seconds and peak memory
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        data["stages"] = {s["name"]: {k: v for k, v in s.items() if k != "name"} for s in data["stages"]}
+        for key in ("stages", "stages_fresh"):
+            data[key] = {s["name"]: {k: v for k, v in s.items() if k != "name"} for s in data[key]}
         return data
 
 
@@ -350,6 +357,32 @@ def duckdb_reference(files: list[Path], out: Path, memory_limit: str, threads: i
     return rows
 
 
+def reference_load(path: Path) -> dict:
+    """Load the reference data at `path` (a folder of CSVs and/or .mmdb files, or one .mmdb) and
+    look up 100,000 addresses, per distinct address: seconds and peak memory of each part."""
+    import ipaddress
+    import random
+
+    from transforms.enrich import load_reference
+
+    base = _status_kb("VmRSS") / 1024
+    started = time.perf_counter()
+    with peak_rss() as mem:
+        ref = load_reference(Path(path))
+    loaded = time.perf_counter() - started
+    held = _status_kb("VmRSS") / 1024
+    rnd = random.Random(1)
+    ips = [str(ipaddress.IPv4Address(rnd.getrandbits(32))) for _ in range(100_000)]
+    started = time.perf_counter()
+    with peak_rss() as mem_lookup:
+        rows = ref.lookup(ips)
+    return {"path": str(path), "load_seconds": round(loaded, 3), "load_peak_rss_mb": mem["mb"],
+            "rss_before_mb": round(base, 1), "rss_after_load_mb": round(held, 1),
+            "lookup_100k_seconds": round(time.perf_counter() - started, 3),
+            "lookup_peak_rss_mb": mem_lookup["mb"],
+            "countries_found": rows.num_rows - rows.column("src_country").null_count, "sources": ref.sources}
+
+
 # --- the run ------------------------------------------------------------------------------
 
 def _count_lines(files: list[Path]) -> int:
@@ -364,9 +397,9 @@ def _count_lines(files: list[Path]) -> int:
     return total
 
 
-def run(events: int, history_days: int = 28, keep: Path | None = None, memory_limit: str = DEFAULT_MEMORY_LIMIT,
-        threads: int = 0, lang: str = "fr", progress=None, shards: int = 1) -> BenchResult:  # noqa: ANN001
-    """Set up a bench day of about `events` events, time the nightly's stages and the reference."""
+def nightly_stages(lake: Path, reports: Path, world: Path, files: list[Path], n: int, memory_limit: str,
+                   threads: int, lang: str, say) -> list[Stage]:  # noqa: ANN001
+    """The nightly's stages for the bench day on `lake`, each timed, in this process."""
     from transforms.detect import baselines, incidents
     from transforms.detect.runner import load_rules, run_rules, write_findings
     from transforms.enrich import load_reference
@@ -374,8 +407,156 @@ def run(events: int, history_days: int = 28, keep: Path | None = None, memory_li
     from transforms.lake import private_dir
     from transforms.pseudonymise import PseudonymKey
     from transforms.report import write_report
-    from transforms.views import connect, define_views
+    from transforms.views import connect, define_views, night_days
 
+    stages: list[Stage] = []
+    opts = IngestOptions(lake=lake, key=PseudonymKey(KEY), reference=load_reference(world / "reference"),
+                         memory_limit=memory_limit, threads=threads)
+
+    def stage(name: str) -> Stage:
+        say(name)
+        stages.append(Stage(name))
+        return stages[-1]
+
+    with timed(stage("ingest"), n) as st:
+        done = [ingest_file(p, detect_source(p), opts) for p in files]
+        st.detail = {"files": len(done), "lines_read": sum(r.lines_read for r in done),
+                     "rows_written": sum(r.rows_written for r in done),
+                     "rows_quarantined": sum(r.rows_quarantined for r in done),
+                     "statuses": sorted({r.status for r in done})}
+
+    private_dir(lake)
+    window = night_days(BENCH_DAY)  # what run_day reads
+    rules = []
+    conn = None
+    try:
+        with timed(stage("baselines"), n) as st:
+            conn = connect(lake, memory_limit, threads, window)
+            st.detail = {"days_written": baselines.update(conn, lake, BENCH_DAY)}
+
+        with timed(stage("detections"), n) as st:
+            define_views(conn, lake, window)
+            rules = run_rules(conn, BENCH_DAY, load_rules())
+            findings = write_findings(conn, lake, BENCH_DAY)
+            st.detail = {"findings": findings, "rules_ran": sum(r.status == "ran" for r in rules),
+                         "rules": {r.rule_id: {"status": r.status, "findings": r.findings,
+                                               "seconds": r.seconds} for r in rules}}
+
+        with timed(stage("incidents"), n) as st:
+            define_views(conn, lake, window)
+            st.detail = {"incidents": incidents.link(conn, lake, BENCH_DAY)}
+    finally:
+        if conn is not None:
+            conn.close()
+
+    state = {"late_files": [], "detection": {"status": "ran"},
+             "rules": [{"rule_id": r.rule_id, "status": r.status, "findings": r.findings,
+                        "message": r.message} for r in rules]}
+    with timed(stage("report"), n) as st:
+        report = write_report(lake, reports, BENCH_DAY, lang, state, memory_limit, threads)
+        st.detail = {"incidents": report.incidents, "findings": report.findings,
+                     "people_exposed": report.people_exposed}
+    return stages
+
+
+def _say_stderr(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def _child(queue, target, *args) -> None:  # noqa: ANN001
+    try:
+        queue.put(("ok", target(*args)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, with where it failed
+        import traceback
+
+        queue.put(("error", f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exception(exc)[-4:])))
+
+
+def in_child(target, *args):  # noqa: ANN001, ANN201
+    """`target(*args)` in a fresh process: its peak memory is its own, not what an earlier run left."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(queue, target, *args))
+    proc.start()
+    status, value = queue.get()
+    proc.join()
+    if status != "ok":
+        raise RuntimeError(value)
+    return value
+
+
+# Partitioned tables the deep lake gets copies of, and those whose ids are made fresh per copy.
+DEEP_EVENT_TABLES = ("auth_events", "app_events")
+DEEP_RECORD_TABLES = ("findings", "incident_versions", "incident_exposed", "incident_members")
+
+
+def fill_history(lake: Path, source: Path, lake_days: int) -> dict:
+    """Give `lake` `lake_days` earlier days, copied from the bench day's partitions of `source`.
+
+    Events are hard links of the bench day's Parquet files (the same bytes under the earlier
+    dates: the volume a nightly could scan, without writing gigabytes; nothing in the nightly
+    joins event ids across days). Findings and incident partitions are rewritten with fresh
+    uids (`<uid>-<k>`) so that no copy is taken for the bench day's own finding or incident;
+    the incidents of the last `OPEN_DAYS` + 1 days are left out (a month of open incidents of
+    the same accounts would measure a month-long campaign, not the lake's age). Profiles
+    (`account_daily`) get the day before's file wherever the setup's history has none.
+    """
+    from transforms.detect.incidents import OPEN_DAYS
+    from transforms.lake import partition_dir
+
+    conn = duckdb.connect()
+    copied: dict[str, float] = {"files": 0, "bytes": 0}
+    profile = partition_dir(lake, "account_daily", str(BENCH_DAY - timedelta(days=1))) / "account_daily.parquet"
+    try:
+        for k in range(lake_days):
+            d = BENCH_DAY - timedelta(days=2 + k)
+            for table in DEEP_EVENT_TABLES:
+                for src in sorted(partition_dir(source, table, str(BENCH_DAY)).glob("*.parquet")):
+                    out = partition_dir(lake, table, str(d))
+                    out.mkdir(parents=True, exist_ok=True)
+                    try:
+                        os.link(src, out / src.name)
+                    except OSError:
+                        shutil.copyfile(src, out / src.name)
+                    copied["files"] += 1
+                    copied["bytes"] += src.stat().st_size
+            for table in DEEP_RECORD_TABLES:
+                if table != "findings" and k + 2 <= OPEN_DAYS + 1:
+                    continue
+                for src in sorted(partition_dir(source, table, str(BENCH_DAY)).glob("*.parquet")):
+                    out = partition_dir(lake, table, str(d))
+                    out.mkdir(parents=True, exist_ok=True)
+                    cols = [c for c in ("finding_uid", "incident_uid") if c in
+                            [r[0] for r in conn.execute(f"describe select * from read_parquet('{src}')").fetchall()]]
+                    fresh = ", ".join(f"{c} || '-{k}' as {c}" for c in cols)
+                    query = f"select * replace ({fresh}) from read_parquet('{src}')"
+                    if table == "incident_versions":
+                        query = (f"select * replace ({fresh}, list_transform(finding_uids, lambda x: x || '-{k}') "
+                                 f"as finding_uids, [date '{d}'] as finding_days, date '{d}' as first_day, "
+                                 f"date '{d}' as last_day) from read_parquet('{src}')")
+                    conn.execute(f"copy ({query}) to '{out / src.name}' (format parquet, compression zstd)")
+                    copied["files"] += 1
+            daily = partition_dir(lake, "account_daily", str(d))
+            if not daily.exists() and profile.exists():
+                daily.mkdir(parents=True)
+                os.link(profile, daily / profile.name)
+    finally:
+        conn.close()
+    copied["gb_events"] = round(copied.pop("bytes") / 1e9, 2)
+    return copied
+
+
+def run(events: int, history_days: int = 28, keep: Path | None = None, memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        threads: int = 0, lang: str = "fr", progress=None, shards: int = 1,  # noqa: ANN001
+        lake_days: int = 0, reference: Path | None = None) -> BenchResult:
+    """Set up a bench day of about `events` events, time the nightly's stages and the reference.
+
+    With `lake_days`, the nightly runs twice, each in its own process: on the lake as set up
+    (`nightly_seconds_fresh`) and on that lake given `lake_days` earlier days (`fill_history`):
+    `nightly_seconds`, `stages` and `peak_rss_mb` are then the deep run's.
+    """
     say = progress or (lambda message: None)
     scratch = keep is None
     folder = Path(tempfile.mkdtemp(prefix="vigie-bench-")) if scratch else Path(keep)
@@ -393,50 +574,31 @@ def run(events: int, history_days: int = 28, keep: Path | None = None, memory_li
                              history_days=history_days,
                              raw_mb=round(sum(p.stat().st_size for p in files) / 1e6, 1), threads=threads,
                              memory_limit=memory_limit, cpus=os.cpu_count() or 0, shards=shards,
-                             setup_seconds=info["seconds"], load_start=load_start, folder=str(folder))
-        opts = IngestOptions(lake=lake, key=PseudonymKey(KEY), reference=load_reference(world / "reference"),
-                             memory_limit=memory_limit, threads=threads)
-
-        def stage(name: str) -> Stage:
-            say(name)
-            result.stages.append(Stage(name))
-            return result.stages[-1]
-
-        with timed(stage("ingest"), n) as st:
-            done = [ingest_file(p, detect_source(p), opts) for p in files]
-            st.detail = {"files": len(done), "lines_read": sum(r.lines_read for r in done),
-                         "rows_written": sum(r.rows_written for r in done),
-                         "rows_quarantined": sum(r.rows_quarantined for r in done),
-                         "statuses": sorted({r.status for r in done})}
-
-        private_dir(lake)
-        conn = connect(lake, memory_limit, threads)
-        rules = []
-        try:
-            with timed(stage("baselines"), n) as st:
-                st.detail = {"days_written": baselines.update(conn, lake, BENCH_DAY)}
-
-            with timed(stage("detections"), n) as st:
-                define_views(conn, lake)
-                rules = run_rules(conn, BENCH_DAY, load_rules())
-                findings = write_findings(conn, lake, BENCH_DAY)
-                st.detail = {"findings": findings, "rules_ran": sum(r.status == "ran" for r in rules),
-                             "rules": {r.rule_id: {"status": r.status, "findings": r.findings,
-                                                   "seconds": r.seconds} for r in rules}}
-
-            with timed(stage("incidents"), n) as st:
-                define_views(conn, lake)
-                st.detail = {"incidents": incidents.link(conn, lake)}
-        finally:
-            conn.close()
-
-        state = {"late_files": [], "detection": {"status": "ran"},
-                 "rules": [{"rule_id": r.rule_id, "status": r.status, "findings": r.findings,
-                            "message": r.message} for r in rules]}
-        with timed(stage("report"), n) as st:
-            report = write_report(lake, reports, BENCH_DAY, lang, state, memory_limit, threads)
-            st.detail = {"incidents": report.incidents, "findings": report.findings,
-                         "people_exposed": report.people_exposed}
+                             setup_seconds=info["seconds"], load_start=load_start, folder=str(folder),
+                             lake_days=lake_days)
+        if lake_days:
+            say("nightly on the fresh lake (own process)")
+            fresh = in_child(nightly_stages, lake, reports, world, files, n, memory_limit, threads, lang,
+                             _say_stderr)
+            result.nightly_seconds_fresh = round(sum(s.seconds for s in fresh), 3)
+            result.peak_rss_mb_fresh = max(s.peak_rss_mb for s in fresh)
+            result.stages_fresh = fresh
+            deep = (folder / "lake_deep").resolve()
+            shutil.rmtree(deep, ignore_errors=True)
+            shutil.rmtree(reports, ignore_errors=True)
+            shutil.copytree(folder / "setup" / "lake", deep)
+            say(f"filling {lake_days} earlier days")
+            started = time.perf_counter()
+            result.lake_fill = fill_history(deep, lake, lake_days)
+            result.lake_fill["seconds"] = round(time.perf_counter() - started, 1)
+            say(f"nightly on the {lake_days}-day lake (own process)")
+            result.stages = in_child(nightly_stages, deep, reports, world, files, n, memory_limit, threads, lang,
+                                     _say_stderr)
+        else:
+            result.stages = nightly_stages(lake, reports, world, files, n, memory_limit, threads, lang, say)
+        if reference is not None:
+            say(f"reference data: loading {reference}")
+            result.reference = in_child(reference_load, Path(reference))
 
         result.nightly_seconds = round(sum(s.seconds for s in result.stages), 3)
         result.peak_rss_mb = max(s.peak_rss_mb for s in result.stages)
@@ -477,6 +639,11 @@ def table(result: BenchResult) -> str:
                  f"{result.duckdb_reference_cpu_seconds:.1f} | "
                  f"{result.duckdb_reference_events_per_s:,.0f} | {result.duckdb_reference_peak_rss_mb:,.0f} | |")
     return "\n".join(lines)
+
+
+def depth_ratio(result: BenchResult) -> float:
+    """The deep nightly's time over the fresh one's (0 without --lake-days)."""
+    return round(result.nightly_seconds / result.nightly_seconds_fresh, 3) if result.nightly_seconds_fresh else 0.0
 
 
 def dumps(result: BenchResult) -> str:

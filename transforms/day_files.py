@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from transforms.lake import used_params
+
 JSON_COLUMNS = frozenset({"search_params_ref", "unmapped"})
 # Nearly one value per row: a dictionary would be built, overflow and be dropped on every page
 # (measured: 18 % of the write's CPU and a larger file).
@@ -128,7 +130,8 @@ def rewrite(conn: duckdb.DuckDBPyConnection, path: Path, query: str, params: dic
     batches DuckDB hands back, so that the same rows give the same bytes.
     """
     target = path.with_name(path.name + ".rewrite")
-    reader = conn.sql(query, params={"file": str(path), **(params or {})}).to_arrow_reader(group_rows)
+    reader = conn.sql(query, params=used_params(query, {"file": str(path), **(params or {})})
+                      ).to_arrow_reader(group_rows)
     writer = None
     pending: list[pa.RecordBatch] = []
     rows = 0

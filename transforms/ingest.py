@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import manifest
+from transforms import manifest, retention
 from transforms.day_files import ORDER, DayFiles, rewrite
 from transforms.enrich import IpCache, Reference
 from transforms.lake import (
@@ -347,14 +347,15 @@ def _mark_duplicates_in_group(staged: pa.Table) -> pa.Table:
 
 
 def _parquet_view(conn: duckdb.DuckDBPyConnection, name: str, columns: str, files: list[str],
-                  empty: str) -> None:
+                  empty: str, where: str = "true") -> None:
     """`name` as a view of `columns` over Parquet `files` (read as queried, never loaded whole),
     or an empty table of the `empty` columns when there are no files."""
     if not files:
         conn.execute(f"create or replace temp table {name} ({empty})")
         return
     conn.execute(f"create or replace temp view {name} as "
-                 f"select {columns} from read_parquet([{', '.join(map(sql_string, files))}], filename = true)")
+                 f"select {columns} from read_parquet([{', '.join(map(sql_string, files))}], filename = true) "
+                 f"where {where}")
 
 
 def _events_elsewhere(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, lake: Path, days: list[str]) -> None:
@@ -365,8 +366,10 @@ def _events_elsewhere(conn: duckdb.DuckDBPyConnection, table: str, file_id: str,
     """
     others = sorted(str(f) for day in days for f in partition_dir(lake, table, day).glob("*.parquet")
                     if f.name != f"{file_id}.parquet")
+    # a compacted day (transforms/retention.py) holds this file's earlier version among others' rows
     _parquet_view(conn, "existing_events", "event_uid, source_file, source_line", others,
-                  "event_uid varchar, source_file varchar, source_line bigint")
+                  "event_uid varchar, source_file varchar, source_line bigint",
+                  where=f"source_file <> {sql_string(file_id)}")
 
 
 def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, source_file: str,
@@ -491,8 +494,9 @@ def _drop_earlier_versions(lake: Path, entry: manifest.ManifestEntry) -> None:
         if old.sha256 == entry.sha256:
             continue
         for output in old.outputs:
-            if output not in entry.outputs:
+            if output not in entry.outputs and Path(output).name != retention.COMPACTED:
                 (lake / output).unlink(missing_ok=True)
+        retention.drop_source_rows(lake, old.source_file, old.event_dates, set(entry.outputs))
         manifest.remove(lake, old.sha256)
 
 

@@ -192,6 +192,11 @@ def configure(conn: duckdb.DuckDBPyConnection, memory_limit: str, threads: int, 
     """Session settings every Vigie connection shares: UTC, bounded memory, spill folder."""
     conn.execute("set TimeZone = 'UTC'")
     conn.execute(f"set memory_limit = '{memory_limit}'")
+    # Parquet footers read once per connection, not once per query: a view over many files
+    # (union_by_name) otherwise re-reads every file's metadata each time a query binds it,
+    # 0.1 s a query over a 10M-event lake's 45-day window. DuckDB re-reads a file modified
+    # since (or within seconds of) its cached read.
+    conn.execute("set parquet_metadata_cache = true")
     if threads:
         conn.execute(f"set threads = {int(threads)}")
     if spill is not None:

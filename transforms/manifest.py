@@ -30,6 +30,7 @@ class ManifestEntry:
     warnings: list[str] = field(default_factory=list)
     reference_missing: list[str] = field(default_factory=list)
     replaces_sha256: str | None = None
+    purged_dates: list[str] = field(default_factory=list)  # event dates retention removed (transforms/retention.py)
 
     @property
     def balanced(self) -> bool:

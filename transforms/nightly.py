@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from transforms import manifest, notify, quarantine
+from transforms import manifest, notify, quarantine, retention
 from transforms.config import ingest_options
 from transforms.detect import run_day
 from transforms.enrich import ASN_FILES, CITY_FILES, LOCATIONS_FILE, TAGS_FILE
@@ -381,6 +381,8 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
         save_run_state(reports, d, {**state, "run": {"night_of": str(day), "steps": [
             asdict(s) for s in summary.steps if s.step.endswith(str(d)) or s.step == "ingest"]}})
         emit("nightly.report", result)
+    retained = retention.purge(lake, day, settings.retention_days, settings.record_retention_days)
+    summary.steps.append(StepTiming("retention", retained.seconds, retained.detail))
     crash_point("nightly.before_clear")
     clear_pending(lake)
     summary.status = worst([n["status"] for n in summary.nights.values()])

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         default=2, description="Events this far from the file's dated day are quarantined"
     )
     quarantine_retention_days: int = Field(default=90, description="Quarantined raw lines kept this long")
+    retention_days: int = Field(
+        default=365, description="Event partitions (and their daily profiles) kept this many days (0: for ever)"
+    )
+    record_retention_days: int = Field(
+        default=3 * 365, description="Findings and incident partitions kept this many days (0: for ever)"
+    )
     notify_webhook_url: str | None = Field(
         default=None, description="Mattermost/Slack-compatible incoming webhook for incomplete or failed "
         "nights and new critical incidents")

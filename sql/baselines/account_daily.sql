@@ -25,12 +25,13 @@ with profiles as (
         bit_count(bit_or(p.hours))::bigint as active_hours,
         min(p.first_event) as first_event,
         max(p.last_event) as last_event,
-        list(distinct p.net) as nets,
-        list(distinct p.src_prefix) filter (where p.src_prefix is not null) as prefixes,
-        list(distinct p.src_ip) as ips,
-        list(distinct p.device_id) filter (where p.device_id is not null) as devices,
-        list(distinct u.ua_key) as ua_keys,
-        list(distinct p.session_id) as sessions,
+        -- in order: list(distinct ...) has none, and a re-run of the day must give the same file
+        list(distinct p.net order by p.net) as nets,
+        list(distinct p.src_prefix order by p.src_prefix) filter (where p.src_prefix is not null) as prefixes,
+        list(distinct p.src_ip order by p.src_ip) as ips,
+        list(distinct p.device_id order by p.device_id) filter (where p.device_id is not null) as devices,
+        list(distinct u.ua_key order by u.ua_key) as ua_keys,
+        list(distinct p.session_id order by p.session_id) as sessions,
         sum(p.accounts_created)::bigint as accounts_created,
         sum(p.role_grants)::bigint as role_grants,
         sum(p.off_hours_admin)::bigint as off_hours_admin
@@ -80,3 +81,4 @@ select
     p.off_hours_admin
 from profiles p
 left join beneficiaries b using (user_id)
+order by p.user_id  -- one order, so that a re-run of the day gives the same file

@@ -16,9 +16,13 @@ accounts as (
       and user_id in (select user_id from created union select creator_user_id from created)
     group by user_id
 ),
-logins as (
+-- the logins of those accounts only, aggregated once for both uses below (a lake with weeks of
+-- ProConnect events made this rule read and group them twice: 1.0 s on a fresh 10M-event lake,
+-- 9.1 s on a 90-day one)
+logins as materialized (
     select user_sub, started_at, browsing_session_id, verified, src_ip
     from pc_logins_between($event_date::date - ($lookback_days + 1), $event_date)
+    where user_sub in (select user_sub from accounts)
 ),
 creator_browsers as (
     select c.user_id, c.creator_user_id, list(distinct l.browsing_session_id) as browsers

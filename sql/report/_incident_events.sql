@@ -1,6 +1,8 @@
 -- The app_activity rows every per-incident query of the report reads, read from the lake once
 -- for all the day's incidents (transforms/report/collect.py) instead of once per incident and
--- query: every event up to $day of the incidents' sessions, and every event of their primary
+-- query: every event of the incidents' sessions from the day before the earliest incident's first
+-- day ($first_day, so only the partitions the incidents' window covers are read, not the lake's
+-- whole history) up to $day, and every event of their primary
 -- accounts in the $history_days days up to $day (charts). The sessions and accounts come as
 -- literal lists (collect.py writes them in for $session_list and $account_list): a literal
 -- list is tested as the lake's rows are read, where a join with a table of them went through
@@ -15,7 +17,8 @@ select
     a.local_time, a.ua_family, a.user_agent, a.ua_key, a.device_id, a.org_type, a.user_roles,
     a.src_ip, a.src_asn, a.src_as_org, a.src_country, a.src_city, a.src_net_tag
 from app_activity a
-where coalesce(a.session_id in $session_list, false) and a.event_date <= $day::date;
+where coalesce(a.session_id in $session_list, false)
+  and a.event_date between $first_day::date - 1 and $day::date;
 
 create or replace temp table report_account_events as
 select a.user_id, a.session_id, a.event_date, a.local_time, a.is_read, a.beneficiary_ref

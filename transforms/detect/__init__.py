@@ -12,7 +12,7 @@ from pathlib import Path
 from transforms.detect import baselines, incidents
 from transforms.detect.runner import DetectSummary, Rule, RuleResult, load_rules, run_rules, write_findings
 from transforms.lake import DEFAULT_MEMORY_LIMIT, private_dir
-from transforms.views import connect, define_views
+from transforms.views import connect, define_views, night_days
 
 __all__ = ["DetectSummary", "Rule", "RuleResult", "load_rules", "run_day", "run_days"]
 
@@ -29,17 +29,18 @@ def run_day(lake: Path, day: date, rules: list[Rule] | None = None, overrides: d
     private_dir(lake)
     rules = load_rules() if rules is None else rules
     summary = DetectSummary(day=day)
-    conn = connect(lake, memory_limit, threads)
+    window = night_days(day)  # only the partitions the night reads: its cost does not grow with the lake
+    conn = connect(lake, memory_limit, threads, window)
     try:
         summary.baseline_days = baselines.update(conn, lake, day)
-        define_views(conn, lake)  # account_daily now has the new partitions
+        define_views(conn, lake, window)  # account_daily now has the new partitions
         summary.rules = run_rules(conn, day, rules, overrides)
         summary.findings = write_findings(conn, lake, day)
         summary.by_severity = dict(conn.execute(
             "select severity, count(*) from day_findings group by 1 order by 1").fetchall())
         if link:
-            define_views(conn, lake)
-            summary.incidents = incidents.link(conn, lake)
+            define_views(conn, lake, window)
+            summary.incidents = incidents.link(conn, lake, day)
     finally:
         conn.close()
     summary.seconds = round(time.monotonic() - started, 2)
@@ -47,12 +48,5 @@ def run_day(lake: Path, day: date, rules: list[Rule] | None = None, overrides: d
 
 
 def run_days(lake: Path, days: list[date], **kwargs) -> list[DetectSummary]:
-    """Backfill: days in order, incidents linked once at the end."""
-    summaries = [run_day(lake, d, link=False, **kwargs) for d in sorted(days)]
-    if summaries:
-        conn = connect(Path(lake).resolve(), kwargs.get("memory_limit", DEFAULT_MEMORY_LIMIT), kwargs.get("threads", 0))
-        try:
-            summaries[-1].incidents = incidents.link(conn, Path(lake).resolve())
-        finally:
-            conn.close()
-    return summaries
+    """Backfill: days in order, each night's findings linked into the incidents open on its eve."""
+    return [run_day(lake, d, **kwargs) for d in sorted(days)]

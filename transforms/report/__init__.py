@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from transforms.detect.incidents import days_of_night
 from transforms.lake import DEFAULT_MEMORY_LIMIT, crash_point, private_dir, safe_name
 from transforms.report.collect import collect, dumps
 from transforms.report.i18n import LANGS, check_lang
 from transforms.report.ocsf import detection_finding
 from transforms.report.render import in_language, render_html, render_markdown, render_summary
-from transforms.views import connect
+from transforms.views import connect, night_days
 
 RUN_FILE = "run.json"
 
@@ -135,7 +136,8 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
 
         reference = Settings().reference
     state = load_run_state(reports, day) if run_state is None else run_state
-    conn = connect(lake, memory_limit, threads)
+    # only the partitions the day's report reads: its window and its incidents' days
+    conn = connect(lake, memory_limit, threads, night_days(day, days_of_night(Path(lake), day)))
     try:
         data = collect(conn, Path(lake), day, main, state, reference)
     finally:

@@ -67,14 +67,14 @@ def _rows(conn: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict
 
 
 def _read_events(conn: duckdb.DuckDBPyConnection, day: date, scopes: dict[str, list[dict]],
-                 accounts: list[str]) -> None:
+                 accounts: list[str], first_day: date | None = None) -> None:
     """The lake rows every incident's queries read, in one pass for all incidents (temp tables).
 
     Why: each incident's activity, sources and charts used to scan the whole lake once per query
     and incident: the report's cost grew with incidents × events.
     """
     sessions = sorted({s["session_id"] for scope in scopes.values() for s in scope})
-    params = {"day": day, "history_days": HISTORY_DAYS}
+    params = {"day": day, "history_days": HISTORY_DAYS, "first_day": first_day or day}
     lists = {"$session_list": sql_in_list(sessions), "$account_list": sql_in_list(sorted(set(accounts)))}
     for statement in read_sql("report/_incident_events.sql").split(";\n"):
         code = sql_code(statement)
@@ -87,7 +87,7 @@ def _read_events(conn: duckdb.DuckDBPyConnection, day: date, scopes: dict[str, l
 
 def lake_start(lake: Path) -> date | None:
     """The lake's first day (from the ingest manifest): charts draw no data before it, not zero."""
-    days = [d for e in manifest.load_all(lake) for d in e.event_dates]
+    days = [d for e in manifest.load_all(lake) for d in e.event_dates if d not in (e.purged_dates or [])]
     return date.fromisoformat(min(days)) if days else None
 
 
@@ -180,7 +180,8 @@ def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = 
     day_incidents = _rows(conn, "day_incidents", {"day": day})
     scopes = {inc["incident_uid"]: _rows(conn, "incident_scope", {"day": day, "incident_uid": inc["incident_uid"]})
               for inc in day_incidents}
-    _read_events(conn, day, scopes, [inc["primary_account"] for inc in day_incidents if inc["primary_account"]])
+    _read_events(conn, day, scopes, [inc["primary_account"] for inc in day_incidents if inc["primary_account"]],
+                 min((inc["first_day"] for inc in day_incidents), default=day))
     start = lake_start(lake)
     incidents = [_incident(conn, inc, day, rules, lang, scopes[inc["incident_uid"]], start) for inc in day_incidents]
     state = triage.triage_state(conn, day, incidents)
