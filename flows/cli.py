@@ -199,8 +199,17 @@ def print_run_summary(summary: dict) -> None:
 
 def _run_nights(days: list[date], label: str) -> list[dict]:
     """Run the nights with a progress bar: the plain driver, or the Prefect flow when a server is set."""
-    from transforms.nightly import InboxMissingError, NightRefused, RunSummary, check_day, inbox_files, run_nights
+    from transforms.nightly import (
+        InboxMissingError,
+        InboxPlan,
+        NightRefused,
+        RunSummary,
+        check_day,
+        inbox_files,
+        run_nights,
+    )
     from transforms.progress import subscribe, unsubscribe
+    from transforms.report import ReportResult
     from transforms.settings import Settings
 
     settings = Settings()
@@ -220,16 +229,16 @@ def _run_nights(days: list[date], label: str) -> list[dict]:
         job = bar.add_task(label, total=None)
 
         def on_event(step: str, payload: object) -> None:
-            if step == "nightly.plan":
+            if step == "nightly.plan" and isinstance(payload, InboxPlan):
                 bar.update(job, total=(bar.tasks[0].total or 0) + len(payload.files),
                            description=f"{payload.day}: ingesting {len(payload.files)} file(s)")
             elif step == "ingest.file" and isinstance(payload, FileResult):
                 bar.update(job, advance=1, description=f"ingested {payload.source_file}")
-            elif step == "nightly.days":
+            elif step == "nightly.days" and isinstance(payload, list):
                 bar.update(job, total=(bar.tasks[0].total or 0) + 2 * len(payload))
             elif step == "nightly.detect":
                 bar.update(job, advance=1, description=f"detected {payload}")
-            elif step == "nightly.report":
+            elif step == "nightly.report" and isinstance(payload, ReportResult):
                 bar.update(job, advance=1, description=f"report {payload.day}")
             elif step == "nightly.summary" and isinstance(payload, RunSummary):
                 summaries.append(payload.as_dict())
@@ -692,4 +701,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -9,6 +9,7 @@ PREFECT_API_URL and runs them in this process (`serve`); teams with work pools u
 from __future__ import annotations
 
 import os
+from typing import cast
 
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
@@ -33,14 +34,16 @@ class NoServerError(RuntimeError):
 
 def deployments(cron: str, timezone: str) -> list[RunnerDeployment]:
     """The nightly deployment on its cron (local time) and an unscheduled backfill one."""
-    return [
-        nightly.to_deployment(
+    deployments = [
+        cast(RunnerDeployment, nightly.to_deployment(
             name=NIGHTLY, schedule=Cron(cron, timezone=timezone), tags=["vigie"],
             description=f"Vigie nightly run ({cron}, {timezone}): ingest, detect, report for yesterday.",
-        ),
-        backfill.to_deployment(name=BACKFILL, tags=["vigie"],
-                               description="Vigie backfill: the nightly run over a range of days, in order."),
+        )),
+        cast(RunnerDeployment, backfill.to_deployment(
+            name=BACKFILL, tags=["vigie"],
+            description="Vigie backfill: the nightly run over a range of days, in order.")),
     ]
+    return deployments  # to_deployment is sync-compatible: outside an event loop it returns the deployment
 
 
 def serve_nightly(cron: str | None = None, timezone: str | None = None) -> None:

@@ -71,7 +71,7 @@ def _raw_chunks(path: Path, stats: ReadStats) -> Iterator[bytes]:
                         inflater = isal_zlib.decompressobj(wbits=31)
                         out = inflater.decompress(tail)
                     yield out
-                except isal_zlib.error as exc:
+                except isal_zlib.error as exc:  # type: ignore[misc]  # isal's stubs type it loosely
                     stats.warnings.append(f"corrupt compressed stream: {exc}")
                     broken = True
             block = handle.read(CHUNK_BYTES)

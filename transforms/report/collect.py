@@ -12,6 +12,7 @@ import csv
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import yaml
@@ -149,9 +150,10 @@ def _rule_title(rules: dict, rule_id: str, lang: str) -> str:
 def _health(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, run_state: dict) -> dict:
     entries = sorted((e for e in manifest.load_all(lake) if str(day) in e.event_dates),
                      key=lambda e: e.source_file)
-    files = [{"source_file": e.source_file, "source_kind": e.source_kind, "lines_read": e.lines_read,
-              "rows_written": e.rows_written, "rows_quarantined": e.rows_quarantined,
-              "warnings": list(e.warnings), "reference_missing": list(e.reference_missing)} for e in entries]
+    files: list[dict[str, Any]] = [
+        {"source_file": e.source_file, "source_kind": e.source_kind, "lines_read": e.lines_read,
+         "rows_written": e.rows_written, "rows_quarantined": e.rows_quarantined,
+         "warnings": list(e.warnings), "reference_missing": list(e.reference_missing)} for e in entries]
     names = [f["source_file"] for f in files]
     reasons = _rows(conn, "day_quarantine", {"files": names}) if names else []
     rules = run_state.get("rules") or []

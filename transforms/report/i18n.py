@@ -406,7 +406,7 @@ def number(value: object, lang: str) -> str:
     """12 345 in French (narrow no-break space), 12,345 in English."""
     if value is None:
         return "0"
-    text = f"{int(value):,}"
+    text = f"{int(value):,}" if isinstance(value, int | float | str) else str(value)
     return text.replace(",", "\u202f") if lang == "fr" else text
 
 
