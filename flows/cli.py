@@ -39,6 +39,20 @@ console = Console(stderr=True)
 def _root() -> None:
     """Settings come from vigie.toml and VIGIE_* variables (see README)."""
     private_umask()  # everything Vigie writes (lake, reports, exports, Prefect's home) is owner-only
+    check_settings()
+
+
+def check_settings() -> None:
+    """Stop in a few clear lines when vigie.toml or a VIGIE_* variable is wrong (a typo, a bad value)."""
+    from pydantic import ValidationError
+
+    from transforms.settings import Settings
+
+    try:
+        Settings()
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()]
+        fail("invalid settings (vigie.toml or VIGIE_* variables): " + "; ".join(problems))
 
 
 EXIT_FAILED, EXIT_REFUSED, EXIT_INCOMPLETE = 1, 2, 3
@@ -318,8 +332,8 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
 
     settings = Settings()
     lang = lang or settings.lang
-    if lang not in ("fr", "en") or settings.lang not in ("fr", "en"):
-        fail("--lang and the setting lang must be fr or en")
+    if lang not in ("fr", "en"):
+        fail("--lang must be fr or en")
     from transforms.lake import lake_lock
     from transforms.nightly import NightRefused, assess_day, check_day, night_has_run
     from transforms.report import load_run_state

@@ -33,7 +33,8 @@ def pseudonym_key(settings: Settings) -> PseudonymKey:
             _warned.add(path)
             log.warning("demo mode: using the local demo pseudonym key %s (not for production)", path)
         return load_key(path, None)
-    return load_key(settings.pseudonym_key_file, settings.pseudonym_key)
+    secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
+    return load_key(settings.pseudonym_key_file, secret)
 
 
 def ingest_options(settings: Settings) -> IngestOptions:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -27,7 +28,8 @@ def _toml_file() -> Path:
 class Settings(BaseSettings):
     """Paths and knobs; every field can be set as `VIGIE_<NAME>` or in `vigie.toml`."""
 
-    model_config = SettingsConfigDict(env_prefix="VIGIE_", extra="ignore")
+    # extra="forbid": a misspelt key in vigie.toml stops with its name instead of being ignored
+    model_config = SettingsConfigDict(env_prefix="VIGIE_", extra="forbid")
 
     inbox: Path = Field(default=Path("inbox"), description="Folder of raw .jsonl[.gz] files")
     lake: Path = Field(default=Path("lake"), description="Root of the Parquet lake")
@@ -35,8 +37,9 @@ class Settings(BaseSettings):
     reference: Path = Field(default=Path("reference"), description="GeoLite2 CSVs, network_tags.csv, orgs.csv")
     state: Path = Field(default=Path(".vigie"), description="Local state: temp files, demo key, locks")
     pseudonym_key_file: Path | None = Field(default=None, description="File holding the HMAC key")
-    pseudonym_key: str | None = Field(default=None, description="HMAC key (prefer the key file)")
-    lang: str = Field(default="fr", description="Report language: fr or en")
+    pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key (prefer the key file); "
+                                            "never shown by repr() or in errors")
+    lang: Literal["fr", "en"] = Field(default="fr", description="Report language: fr or en")
     timezone: str = Field(default="Europe/Paris", description="Local time of the monitored services")
     nightly_cron: str = Field(default="30 2 * * *", description="Cron of the nightly deployment")
     duckdb_memory_limit: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DuckDB memory cap per process")
