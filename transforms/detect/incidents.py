@@ -41,6 +41,9 @@ from transforms.views import define_views, night_days
 
 OPEN_DAYS = 30  # an incident with no finding for this many days is closed
 IP_WINDOW_DAYS = 3  # an IP links a finding to an incident that saw it within this many days
+# rare shared infrastructure (a campaign's network, browser build or device, as measured rare on
+# the lake by campaign_shared_infrastructure) links within the campaign rule's window
+INFRA_WINDOW_DAYS = 7
 # the partitions written by `link` for a night (table → file name)
 TABLES = {"incident_versions": "incidents.parquet", "incident_exposed": "beneficiaries.parquet",
           "incident_members": "members.parquet"}
@@ -49,7 +52,7 @@ LINK_KEY = pa.struct([("key", pa.string()), ("last_day", pa.date32())])
 
 def link_windows() -> dict[str, int | None]:
     """Days a link key of each kind holds after its last finding (None: while the incident is open)."""
-    return {"user": None, "session": None, "browsing": None, "ip": IP_WINDOW_DAYS}
+    return {"user": None, "session": None, "browsing": None, "ip": IP_WINDOW_DAYS, "infra": INFRA_WINDOW_DAYS}
 
 
 @dataclass
