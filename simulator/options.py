@@ -87,6 +87,20 @@ class LowSlowOptions:
 
 
 @dataclass
+class CampaignOptions:
+    """One operator, several accounts of unrelated structures, each under any single threshold."""
+
+    enabled: bool = True
+    accounts: Range = (3, 5)
+    views_per_day: Range = (120, 280)  # per account, out of portfolio, working days
+    duration_days: Range = (8, 15)
+    network: str = "hosting"  # hosting (one /24) | residential_proxy (the browser build links)
+    start_day: int | None = None
+    stagger_days: int = 4  # each account starts within this many days of the first
+    hours: Range = (9.5, 17.5)  # one two-hour session inside, Paris time
+
+
+@dataclass
 class TrapOptions:
     heavy_user_share: float = 0.03
     month_end_exports: bool = True
@@ -129,6 +143,7 @@ class SimulationOptions:
     account_manager: AccountManagerOptions = field(default_factory=AccountManagerOptions)
     abused_advisors: AbusedAdvisorOptions = field(default_factory=AbusedAdvisorOptions)
     low_and_slow: LowSlowOptions = field(default_factory=LowSlowOptions)
+    campaign: CampaignOptions = field(default_factory=CampaignOptions)
     traps: TrapOptions = field(default_factory=TrapOptions)
     dirt: DirtOptions = field(default_factory=DirtOptions)
 

@@ -1,4 +1,4 @@
-"""The five attacks of spec/scenarios.md, each planned from the seed."""
+"""The attacks (the five of spec/scenarios.md, and a campaign across accounts), each planned from the seed."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     from simulator.attacks import (
         abused_advisors,
         account_manager,
+        campaign,
         cookie_replay,
         infostealer,
         low_and_slow,
     )
 
-    for module in (infostealer, cookie_replay, account_manager, abused_advisors, low_and_slow):
+    for module in (infostealer, cookie_replay, account_manager, abused_advisors, low_and_slow, campaign):
         module.plan(sim, rng)

@@ -1,14 +1,14 @@
 -- A campaign across accounts: several accounts of unrelated structures start reading out of
 -- portfolio from the same infrastructure within days, and that infrastructure is rare in the
 -- lake: the accounts that used it over the trailing weeks are mostly those very readers.
--- Infrastructure is a network (ASN, else prefix) that is not an office, VPN, mobile carrier or
+-- Infrastructure is a network prefix (/24, /64) that is not an office, VPN, mobile carrier or
 -- SP back-end, an exact user-agent string, or a device id. Each account may stay under every
 -- single-account threshold; what is flagged is the shared origin. No fixed rarity constant:
 -- a browser build rolled out to everyone, a home ISP or a site NAT has many other users in
 -- account_daily (its baseline), so the readers are a small share of them and nothing links.
 -- Only the trailing window's app_events partitions and the history's account_daily are read.
 with window_reads as (
-    select user_id, org_siret, session_id, net, user_agent, device_id, event_time,
+    select user_id, org_siret, session_id, src_prefix, user_agent, device_id, event_time,
            not coalesce(in_portfolio, true) as out_of_portfolio
     from app_actions
     where event_date > $event_date::date - to_days($window_days) and event_date <= $event_date
@@ -16,8 +16,8 @@ with window_reads as (
       and coalesce(src_net_tag, '') not in ('office', 'vpn', 'mobile', 'sp_backend')
 ),
 keyed as (
-    select user_id, org_siret, session_id, event_time, out_of_portfolio, 'net:' || net as infra
-    from window_reads where net is not null
+    select user_id, org_siret, session_id, event_time, out_of_portfolio, 'prefix:' || src_prefix as infra
+    from window_reads where src_prefix is not null
     union all
     select user_id, org_siret, session_id, event_time, out_of_portfolio, 'ua:' || user_agent
     from window_reads where user_agent is not null
@@ -39,7 +39,7 @@ readers as (
 ),
 -- the baseline: every account that used the infrastructure over the trailing weeks
 history as (
-    select 'net:' || unnest(nets) as infra, user_id from account_daily
+    select 'prefix:' || unnest(prefixes) as infra, user_id from account_daily
     where event_date > $event_date::date - to_days($history_days) and event_date <= $event_date
     union
     select 'ua:' || unnest(user_agents), user_id from account_daily
@@ -57,7 +57,7 @@ started as (
           and h.event_date > $event_date::date - to_days($history_days)
           and h.event_date <= $event_date::date - to_days($window_days)
           and case split_part(r.infra, ':', 1)
-                when 'net' then list_contains(h.nets, substr(r.infra, 5))
+                when 'prefix' then list_contains(h.prefixes, substr(r.infra, 8))
                 when 'ua' then list_contains(h.user_agents, substr(r.infra, 4))
                 else list_contains(h.devices, substr(r.infra, 8)) end)
 ),
