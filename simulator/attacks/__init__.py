@@ -1,4 +1,4 @@
-"""The attacks (the five of spec/scenarios.md, and a campaign across accounts), each planned from the seed."""
+"""The attacks (the five of spec/scenarios.md, a campaign across accounts, an insider), each planned from the seed."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
         campaign,
         cookie_replay,
         infostealer,
+        insider,
         low_and_slow,
     )
 
-    for module in (infostealer, cookie_replay, account_manager, abused_advisors, low_and_slow, campaign):
+    for module in (infostealer, cookie_replay, account_manager, abused_advisors, low_and_slow, campaign, insider):
         module.plan(sim, rng)

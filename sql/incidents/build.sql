@@ -34,7 +34,7 @@ select incident_uid, min(event_date) as first_day from incident_findings group b
 -- days ($event_days), the accounts over the scope's days ($scope_days, never after the night)
 create or replace temp table incident_events as
 select a.user_id, a.session_id, a.net, a.src_prefix, a.src_net_tag, a.device_id, a.is_read, a.beneficiary_ref,
-       a.contains_nir, a.event_type, a.event_time, a.src_ip, a.event_date
+       a.in_portfolio, a.contains_nir, a.event_type, a.event_time, a.src_ip, a.event_date
 from app_actions a
 where a.event_date in $scope_days
   and (coalesce(a.session_id in (select distinct session_id from incident_sessions), false)
@@ -46,19 +46,32 @@ select s.incident_uid, a.*
 from incident_sessions s
 join incident_events a
     on a.session_id = s.session_id and (len(s.nets) = 0 or list_contains(s.nets, a.net))
-where a.event_date in $event_days;
+join touched_meta t on t.incident_uid = s.incident_uid
+-- each incident's own finding days and the day on either side
+where a.event_date in $event_days
+  and list_has_any(t.finding_days, [a.event_date - 1, a.event_date, a.event_date + 1]);
 
 -- True scope. The attacker's infrastructure is what the flagged activity used that is not the
--- owner's: its devices, less the devices the account used from its office or VPN (a copied
--- cookie stays the owner's device), and its networks (/24, /64) that are not office, VPN,
--- mobile or SP back-end. Every read of the incident's accounts from that infrastructure since
--- $lookback_days before the first finding (or the lake's first day) is in scope, nights before
--- the first finding included; the owner's own devices from its usual networks stay out.
+-- owner's: its devices, less the owner's (a device the account used from its office or VPN, or
+-- in a session that read mostly in its portfolio: a copied cookie stays the owner's device),
+-- and its networks (/24, /64) that are not office, VPN, mobile or SP back-end. Every read of
+-- the incident's accounts from that infrastructure since $lookback_days before the first
+-- finding (or the lake's first day) is in scope, nights before the first finding included;
+-- the owner's own devices stay out, wherever they connect from.
 create or replace temp table incident_infra as
-with owner as (
-    select i.incident_uid, i.user_id, list(distinct e.device_id) filter (where e.device_id is not null) as devices
+with owner_sessions as (
+    select i.incident_uid, e.user_id, e.session_id, e.device_id,
+           bool_or(coalesce(e.src_net_tag in ('office', 'vpn'), false)) as from_office,
+           count(*) filter (where e.is_read and coalesce(e.in_portfolio, false)) as reads_in,
+           count(*) filter (where e.is_read) as reads
     from incident_accounts i join incident_events e using (user_id)
-    where e.src_net_tag in ('office', 'vpn')
+    where e.device_id is not null
+    group by all
+),
+owner as (
+    select incident_uid, user_id, list(distinct device_id) as devices
+    from owner_sessions
+    where from_office or (reads > 0 and reads_in * 2 >= reads)
     group by all
 ),
 flagged as (
@@ -149,7 +162,7 @@ live as (
         coalesce(any_value(exposure.beneficiaries_exposed_flagged), 0) as beneficiaries_exposed_flagged,
         coalesce(any_value(exposure.beneficiaries_with_nir_flagged), 0) as beneficiaries_with_nir_flagged,
         any_value(exposure.first_malicious_activity) as first_malicious_activity,
-        greatest(any_value(fi.first_day) - to_days($lookback_days), $lake_start::date) as scope_searched_from,
+        greatest((any_value(fi.first_day) - to_days($lookback_days))::date, $lake_start::date) as scope_searched_from,
         coalesce(any_value(infra.attacker_devices), []) as attacker_devices,
         coalesce(any_value(infra.attacker_prefixes), []) as attacker_prefixes,
         any_value(t.finding_days) as finding_days,
