@@ -9,7 +9,6 @@ import json
 from datetime import timedelta
 
 import pytest
-
 import world
 
 CAMPAIGN = {"of-u02", "ml2-v01", "ml-m01"}
