@@ -122,7 +122,8 @@ def evaluate(lake: Path, labels: Path, key: PseudonymKey, memory_limit: str = DE
                 nir_counted = sum(bool(r[1]) for r in found)
                 first, searched = conn.execute(
                     "select min(first_malicious_activity), min(scope_searched_from) from incidents "
-                    "where incident_uid in (select unnest($ids::varchar[]))", {"ids": incident_ids}).fetchone()
+                    "where incident_uid in (select unnest($ids::varchar[]))", {"ids": incident_ids}
+                ).fetchone() or (None, None)
                 scope = {"first_malicious_activity_found": str(first) if first else None,
                          "scope_searched_from": str(searched) if searched else None}
             n_lab = len(labelled)
