@@ -50,6 +50,7 @@ def test_campaign_under_300_reads_a_day_is_found_and_one_incident(lake_conn):
     ({"ml2-v02", "ce-c03"}, "regional VPN concentrator"),
     ({"ml-m02", "ml-m03", "ml-m09", "ml-dir1"}, "site NAT of one office"),
     ({"ml-m04"}, "carrier NAT and IPv6 privacy addresses"),
+    ({"ml-m06", "ml2-v02"}, "one household's IPv6 /64, two structures"),
     ({"ml-svc1"}, "SP back-end"),
 ])
 def test_shared_egress_traps_do_not_link(lake_conn, accounts, trap):
@@ -99,3 +100,16 @@ def test_evaluate_reports_flagged_and_full_scope(world_lake):
     assert camp["scope_searched_from"] == str(world.START)
     assert result["max_exposure_error"] <= 0.02
     assert world.START + timedelta(days=4) == world.day(4)
+
+
+def test_the_traps_share_their_egress(lake_conn):
+    """The traps above really put accounts of different structures behind one egress."""
+    shared = dict(lake_conn.execute(
+        "select p, count(distinct user_id) from (select unnest(prefixes) as p, user_id from account_daily "
+        "where user_id in ('ml-m06', 'ml2-v02', 'ml-m05', 'ce-c03')) group by p having count(distinct user_id) > 1"
+    ).fetchall())
+    assert any(p.startswith("3fff:") for p in shared), shared  # the household's /64
+    assert any(p.startswith("172.17.") for p in shared), shared  # the new VPN range
+    rollout = lake_conn.execute("select count(distinct user_id) from account_daily "
+                                "where list_contains(user_agents, $ua)", {"ua": world.ROLLOUT_UA}).fetchone()[0]
+    assert rollout >= 8

@@ -467,6 +467,17 @@ def campaign(w: World, ag: dict[str, Agent]) -> None:
             t += timedelta(seconds=rng.randint(20, 60))
             inp = k >= out
             w.read(a, t, s, a.ip, rng.choice(a.portfolio) if inp else other_id(rng), inp, ua=ROLLOUT_UA, mfa=True)
+    # trap 3: one household, two advisors of different structures working from home in the
+    # evening behind the same IPv6 /64, each with privacy addresses changing within the session
+    for uid in ("ml-m06", "ml2-v02"):
+        a = ag[uid]
+        t = at(8, 20, rng.randint(0, 30))
+        s = w.app_login(a, t, f"3fff:0:0:1::{rng.randint(1, 9999):x}", mfa=True)
+        for k in range(60):
+            t += timedelta(seconds=rng.randint(20, 60))
+            ip = f"3fff:0:0:1:{k // 20 + 1:x}::{rng.randint(1, 9999):x}"
+            inp = rng.random() < 0.9
+            w.read(a, t, s, ip, rng.choice(a.portfolio) if inp else other_id(rng), inp, mfa=True)
     # trap 2: a new regional VPN range (tagged in the reference) used by two structures
     for uid, ip in (("ml-m05", "172.17.0.9"), ("ce-c03", "172.17.0.9")):
         a = ag[uid]
