@@ -22,7 +22,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     victim = int(rng.choice(pool))
     start, dur = common.window(sim, rng, o.start_day, o.duration_days)
     dev, ua = common.machine(sim, rng, victim, scripted=0.0)  # the personal laptop
-    ip = pop.agents[victim].home_ip
+    ip = pop.agents[victim].home_ip or pop.space.residential(pop.orgs[pop.agents[victim].org].city, rng)
     k, attack = common.new_attack(sim, "insider", {
         "start_day": start, "days": dur, "quiet_days": int(o.quiet_days),
         "quiet_views_per_day": list(o.quiet_views_per_day), "views_per_day": list(o.views_per_day)})
