@@ -410,11 +410,15 @@ def evaluate(labels: Path = typer.Option(..., "--labels", help="Simulator labels
         print(json.dumps(result, default=default, indent=1))
         return
     table = Table(title="Detection quality per scenario")
-    for column in ("scenario", "detected", "first malicious", "first detection", "exposure counted/labelled"):
+    for column in ("scenario", "detected", "first malicious", "first detection", "first activity found",
+                   "searched from", "flagged sessions", "full scope/labelled"):
         table.add_column(column)
     for s in result["scenarios"]:
+        found = s.get("first_malicious_activity_found")
         table.add_row(str(s["scenario"]), "yes" if s["detected"] else "[red]no[/]", s["first_malicious_day"],
-                      str(s["first_detection_day"]), f"{s['exposure_counted']:,}/{s['exposure_labelled']:,}")
+                      str(s["first_detection_day"]), str(found)[:16] if found else "-",
+                      str(s.get("scope_searched_from") or "-"), f"{s.get('exposure_flagged_sessions', 0):,}",
+                      f"{s['exposure_full_scope']:,}/{s['exposure_labelled']:,}")
     console.print(table)
     console.print(f"recall {result['recall']}, precision (high/critical) {result['precision_high']}, "
                   f"FP entities/day/1000 agents (medium+) {result['fp_per_day_per_1000_agents']}, "

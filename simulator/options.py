@@ -87,6 +87,33 @@ class LowSlowOptions:
 
 
 @dataclass
+class CampaignOptions:
+    """One operator, several accounts of unrelated structures, each under any single threshold."""
+
+    enabled: bool = True
+    accounts: Range = (3, 5)
+    views_per_day: Range = (120, 280)  # per account, out of portfolio, working days
+    duration_days: Range = (8, 15)
+    network: str = "hosting"  # hosting (one /24) | residential_proxy (the browser build links)
+    start_day: int | None = None
+    stagger_days: int = 4  # each account starts within this many days of the first
+    hours: Range = (9.5, 17.5)  # one two-hour session inside, Paris time
+
+
+@dataclass
+class InsiderOptions:
+    """An advisor reading out of portfolio from a personal laptop at home: quiet days first."""
+
+    enabled: bool = True
+    quiet_days: int = 4  # a few dozen reads a day, under every rule's floor
+    quiet_views_per_day: Range = (20, 60)
+    views_per_day: Range = (250, 500)
+    duration_days: Range = (12, 20)
+    start_day: int | None = None
+    hours: Range = (19.0, 23.0)  # every day, one session inside, Paris time
+
+
+@dataclass
 class TrapOptions:
     heavy_user_share: float = 0.03
     month_end_exports: bool = True
@@ -98,6 +125,7 @@ class TrapOptions:
     auto_updates_per_day: float = 0.015
     travel_per_day: float = 0.004
     onboarding_accounts: Range = (10, 30)
+    new_vpn_range: bool = True  # a region's VPN concentrator moves to a new range mid-period
     service_accounts: int | None = None  # default: max(2, agents // 400)
 
 
@@ -129,6 +157,8 @@ class SimulationOptions:
     account_manager: AccountManagerOptions = field(default_factory=AccountManagerOptions)
     abused_advisors: AbusedAdvisorOptions = field(default_factory=AbusedAdvisorOptions)
     low_and_slow: LowSlowOptions = field(default_factory=LowSlowOptions)
+    campaign: CampaignOptions = field(default_factory=CampaignOptions)
+    insider: InsiderOptions = field(default_factory=InsiderOptions)
     traps: TrapOptions = field(default_factory=TrapOptions)
     dirt: DirtOptions = field(default_factory=DirtOptions)
 

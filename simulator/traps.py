@@ -16,7 +16,7 @@ from simulator.context import Day, Segment, Sim
 from simulator.events import CODE
 from simulator.geo import FRENCH
 from simulator.population import add_service_accounts
-from simulator.useragents import SERVICE_CLIENTS
+from simulator.useragents import SERVICE_CLIENTS, chrome_major
 
 
 def _working_days(sim: Sim) -> list[int]:
@@ -102,6 +102,48 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     sim.traps.append({"trap": "service_accounts", "accounts": [pop.agents[i].user_id for i in svc],
                       "ips": sorted({pop.agents[i].home_ip for i in svc})})
     sim.traps.append({"trap": "sp_back_channel", "ips": [f"10.46.0.{11 + i}" for i in range(4)]})
+    _plan_new_vpn_range(sim, wd)
+    _record_browser_rollouts(sim)
+
+
+def _plan_new_vpn_range(sim: Sim, wd: list[int]) -> None:
+    """A region's VPN concentrator moves to a new range mid-period (declared in network_tags):
+    from that day every organisation behind it egresses from the new address."""
+    pop = sim.pop
+    if not sim.opts.traps.new_vpn_range or len(wd) < 3:
+        return
+    by_ip: dict[str, list] = {}
+    for o in pop.orgs:
+        for ip, tag in zip(o.sites, o.site_tags, strict=True):
+            if tag == "vpn":
+                by_ip.setdefault(ip, []).append(o)
+    if not by_ip:
+        return
+    old = max(sorted(by_ip), key=lambda ip: len(by_ip[ip]))
+    r = int(old.split(".")[2])
+    new = f"10.44.{100 + r}.17"
+    place = next(b.place for b in pop.space.blocks if b.network == f"10.44.{r}.0/24")
+    pop.space._add(f"10.44.{100 + r}.0/24", 64651, "Reseau Interministeriel Regional", place, 100, "vpn",
+                   "Regional VPN concentrator, new range")
+    day = wd[len(wd) // 2]
+
+    def switch(_day: Day) -> None:  # after the eve's plan: the new address from `day` on
+        for o in by_ip[old]:
+            o.sites = [new if ip == old else ip for ip in o.sites]
+
+    sim.hooks.setdefault(day - 1, []).append(switch)
+    sim.traps.append({"trap": "new_vpn_range", "day": str(sim.days[day]), "ips": [new], "old_ip": old,
+                      "org_sirets": [o.siret for o in by_ip[old]],
+                      "accounts": [pop.agents[a].user_id for o in by_ip[old] for a in o.agents]})
+
+
+def _record_browser_rollouts(sim: Sim) -> None:
+    """Chrome and Edge move to a new major on the same day for every up-to-date device (a
+    release every four weeks): a browser build reaching most accounts at once, recorded here."""
+    days = [str(d) for prev, d in zip(sim.days, sim.days[1:], strict=False) if chrome_major(d) != chrome_major(prev)]
+    if days:
+        sim.traps.append({"trap": "browser_rollout", "days": days,
+                          "note": "every up-to-date Chrome/Edge device gets the new major that day"})
 
 
 def _plan_onboarding(sim: Sim, rng: np.random.Generator, wd: list[int]) -> None:

@@ -77,7 +77,7 @@ def _days(lake: Path, table: str) -> list[date]:
 
 def needed_days(lake: Path, day: date) -> set[date]:
     """Days whose events the incidents open after the night of `day` still count exposure from."""
-    from transforms.detect.incidents import OPEN_DAYS
+    from transforms.detect.incidents import LOOKBACK_DAYS, OPEN_DAYS
 
     versions = sorted(str(partition_dir(lake, "incident_versions", str(d)) / "incidents.parquet")
                       for d in _days(lake, "incident_versions") if day - timedelta(days=OPEN_DAYS) <= d <= day)
@@ -94,7 +94,14 @@ def needed_days(lake: Path, day: date) -> set[date]:
             {"day": day, "open": OPEN_DAYS}).fetchall()
     finally:
         conn.close()
-    return {d + timedelta(days=k) for (d,) in rows for k in (-1, 0, 1)}
+    days = {d + timedelta(days=k) for (d,) in rows for k in (-1, 0, 1)}
+    # true scope: an open incident re-counts its attacker's reads from LOOKBACK_DAYS before its
+    # first finding, so those days stay too (a bounded window per open incident)
+    if rows:
+        first = min(d for (d,) in rows)
+        days |= {first - timedelta(days=k) for k in range(1, LOOKBACK_DAYS + 1)}
+        days |= {first + timedelta(days=k) for k in range((day - first).days + 1)}
+    return days
 
 
 def _remove(lake: Path, folder: Path) -> None:

@@ -17,6 +17,8 @@ import duckdb
 from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR, configure
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
+# tables whose later partitions carry columns earlier ones lack (see define_views)
+GROWN_TABLES = ("incident_versions", "incident_exposed")
 PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily", "suppressed",
                       "incident_versions", "incident_exposed", "incident_members")
 FLAT_TABLES = ("quarantine", "triage", "suppressions")
@@ -106,6 +108,16 @@ def define_views(conn: duckdb.DuckDBPyConnection, lake: Path, days: Iterable[dat
             if not schema_file.exists():
                 continue
             statement = schema_file.read_text(encoding="utf-8")
+        elif table in GROWN_TABLES:
+            # partitions written before a column was added (a lake older than issue 19's true
+            # scope) read as NULL in it: the view is unioned by name with the current columns
+            columns = (SQL_DIR / "schemas" / f"{table}.sql").read_text(encoding="utf-8").replace(
+                f"create or replace table {table} (", f"create or replace temp table {table}_columns (")
+            conn.execute(columns)
+            statements.append(columns)
+            statement = statement.replace(f"create or replace view {table} as select * from ",
+                                          f"create or replace view {table} as select * from {table}_columns "
+                                          "union all by name select * from ", 1)
         conn.execute(statement)
         statements.append(statement)
     manifest_glob = _quote(lake / "_manifest" / "*.json")

@@ -1,4 +1,4 @@
-"""The five attacks of spec/scenarios.md, each planned from the seed."""
+"""The attacks (the five of spec/scenarios.md, a campaign across accounts, an insider), each planned from the seed."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     from simulator.attacks import (
         abused_advisors,
         account_manager,
+        campaign,
         cookie_replay,
         infostealer,
+        insider,
         low_and_slow,
     )
 
-    for module in (infostealer, cookie_replay, account_manager, abused_advisors, low_and_slow):
+    for module in (infostealer, cookie_replay, account_manager, abused_advisors, low_and_slow, campaign, insider):
         module.plan(sim, rng)

@@ -31,6 +31,8 @@ with profiles as (
         list(distinct p.src_ip order by p.src_ip) as ips,
         list(distinct p.device_id order by p.device_id) filter (where p.device_id is not null) as devices,
         list(distinct u.ua_key order by u.ua_key) as ua_keys,
+        -- the exact strings: a rare browser build is infrastructure (campaign_shared_infrastructure)
+        list(distinct p.user_agent order by p.user_agent) filter (where p.user_agent is not null) as user_agents,
         list(distinct p.session_id order by p.session_id) as sessions,
         sum(p.accounts_created)::bigint as accounts_created,
         sum(p.role_grants)::bigint as role_grants,
@@ -78,7 +80,8 @@ select
     p.sessions,
     p.accounts_created,
     p.role_grants,
-    p.off_hours_admin
+    p.off_hours_admin,
+    coalesce(p.user_agents, []) as user_agents
 from profiles p
 left join beneficiaries b using (user_id)
 order by p.user_id  -- one order, so that a re-run of the day gives the same file

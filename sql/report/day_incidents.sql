@@ -20,10 +20,17 @@ exposure as (
     select incident_uid as incident_key,
         count(*) as beneficiaries_exposed,
         count(*) filter (where nir_exposed) as beneficiaries_with_nir,
-        count(*) filter (where first_exposed::date = $day::date) as newly_exposed
+        count(*) filter (where first_exposed::date = $day::date) as newly_exposed,
+        -- true scope: the count above covers the attacker's infrastructure since its first
+        -- activity; this one only what the flagged sessions read
+        count(*) filter (where coalesce(in_flagged_sessions, true)) as beneficiaries_exposed_flagged,
+        min(first_exposed) as first_malicious_activity
     from incident_beneficiaries
     where first_exposed < $day::date + 1
     group by incident_uid
+),
+scope as (
+    select incident_uid as incident_key, scope_searched_from from incidents
 )
 select
     p.incident_key as incident_uid,
@@ -50,8 +57,12 @@ select
     coalesce(any_value(e.beneficiaries_exposed), max(p.beneficiaries_exposed), 0) as beneficiaries_exposed,
     coalesce(any_value(e.beneficiaries_with_nir), 0) as beneficiaries_with_nir,
     coalesce(any_value(e.newly_exposed), 0) as newly_exposed,
-    any_value(e.incident_key) is not null as exact_exposure
+    any_value(e.incident_key) is not null as exact_exposure,
+    coalesce(any_value(e.beneficiaries_exposed_flagged), 0) as beneficiaries_exposed_flagged,
+    any_value(e.first_malicious_activity) as first_malicious_activity,
+    any_value(sc.scope_searched_from) as scope_searched_from
 from parts p
 left join exposure e using (incident_key)
+left join scope sc using (incident_key)
 group by p.incident_key
 order by severity_rank desc, beneficiaries_exposed desc, incident_uid

@@ -6,5 +6,5 @@ create or replace table account_daily (
     off_hours_reads BIGINT, list_rows HUGEINT, structure_lists BIGINT, export_rows HUGEINT,
     active_hours BIGINT, first_event TIMESTAMP, last_event TIMESTAMP, nets VARCHAR[],
     prefixes VARCHAR[], ips VARCHAR[], devices VARCHAR[], ua_keys VARCHAR[], sessions VARCHAR[],
-    accounts_created BIGINT, role_grants BIGINT, off_hours_admin BIGINT, event_date DATE
+    accounts_created BIGINT, role_grants BIGINT, off_hours_admin BIGINT, user_agents VARCHAR[], event_date DATE
 );

@@ -32,7 +32,8 @@ def sim_lake(tmp_path_factory):
              account_manager={"views_per_day": (800, 1200), "start_day": 1},
              abused_advisors={"views_per_session": (150, 250), "start_day": 1},
              cookie_replay={"views": (150, 300), "start_day": 2},
-             low_and_slow={"start_day": 0})
+             low_and_slow={"start_day": 0}, campaign={"start_day": 0, "stagger_days": 0},
+             insider={"enabled": False})  # its quiet days alone outlast this 4-day world
     lake = root / "lake"
     ingest_files(sorted((root / "world" / "inbox").glob("*.jsonl*")),
                  IngestOptions(lake=lake, key=KEY, reference=load_reference(root / "world" / "reference")))

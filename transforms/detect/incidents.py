@@ -41,6 +41,11 @@ from transforms.views import define_views, night_days
 
 OPEN_DAYS = 30  # an incident with no finding for this many days is closed
 IP_WINDOW_DAYS = 3  # an IP links a finding to an incident that saw it within this many days
+# rare shared infrastructure (a campaign's network, browser build or device, as measured rare on
+# the lake by campaign_shared_infrastructure) links within the campaign rule's window
+INFRA_WINDOW_DAYS = 7
+# true scope: how far before an incident's first finding its attacker's infrastructure is searched
+LOOKBACK_DAYS = 30
 # the partitions written by `link` for a night (table → file name)
 TABLES = {"incident_versions": "incidents.parquet", "incident_exposed": "beneficiaries.parquet",
           "incident_members": "members.parquet"}
@@ -49,7 +54,7 @@ LINK_KEY = pa.struct([("key", pa.string()), ("last_day", pa.date32())])
 
 def link_windows() -> dict[str, int | None]:
     """Days a link key of each kind holds after its last finding (None: while the incident is open)."""
-    return {"user": None, "session": None, "browsing": None, "ip": IP_WINDOW_DAYS}
+    return {"user": None, "session": None, "browsing": None, "ip": IP_WINDOW_DAYS, "infra": INFRA_WINDOW_DAYS}
 
 
 @dataclass
@@ -190,10 +195,18 @@ def link(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
     finding_days = sorted({d for i in incs for d in i.finding_days})
     files = [partition_dir(lake, "findings", str(d)) / "findings.parquet" for d in finding_days]
     event_days = sorted({d + timedelta(days=k) for d in finding_days for k in (-1, 0, 1)} - {day + timedelta(1)})
-    define_views(conn, lake, night_days(day, event_days))  # the incidents' days, older ones too
+    # true scope: the days from LOOKBACK_DAYS before the incidents' first finding to the night,
+    # never before the lake's first day (a bounded window, not the whole lake)
+    lake_start = _lake_start(lake) or finding_days[0]
+    scope_from = max(finding_days[0] - timedelta(days=LOOKBACK_DAYS), lake_start)
+    scope_days = [scope_from + timedelta(days=k) for k in range((day - scope_from).days + 1)]
+    define_views(conn, lake, night_days(day, event_days + scope_days))  # the incidents' days, older ones too
     sql = (sql_code(read_sql("incidents/build.sql"))
            .replace("$finding_files", "[" + ", ".join(sql_string(str(f)) for f in files if f.exists()) + "]")
-           .replace("$event_days", "(" + ", ".join(f"date '{d}'" for d in event_days) + ")"))
+           .replace("$event_days", "(" + ", ".join(f"date '{d}'" for d in event_days) + ")")
+           .replace("$scope_days", "(" + ", ".join(f"date '{d}'" for d in scope_days) + ")")
+           .replace("$lookback_days", str(LOOKBACK_DAYS))
+           .replace("$lake_start", f"date '{lake_start}'"))
     for statement in (s for s in sql.split(";\n") if s.strip()):
         conn.execute(statement)
 
@@ -224,6 +237,12 @@ def days_of_night(lake: Path, day: date) -> set[date]:
     finally:
         conn.close()
     return {d + timedelta(days=k) for (d,) in rows for k in (-1, 0, 1)}
+
+
+def _lake_start(lake: Path) -> date | None:
+    """The first day of app events in the lake (from the partition folders' names)."""
+    days = [p.name.split("=", 1)[1] for p in (lake / "app_events").glob("event_date=*")]
+    return date.fromisoformat(min(days)) if days else None
 
 
 def _q(path: Path) -> str:

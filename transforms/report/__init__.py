@@ -99,6 +99,9 @@ def _incident_json(inc: dict) -> dict:
             "attack", "beneficiaries_exposed", "beneficiaries_with_nir", "newly_exposed", "exact_exposure",
             "primary_account", "rule_severity")
     out = {k: inc[k] for k in keep}
+    # true scope beside the flagged sessions' figure (incidents older than issue 19 have neither)
+    for k in ("beneficiaries_exposed_flagged", "first_malicious_activity", "scope_searched_from"):
+        out[k] = inc.get(k)
     out["sources"] = inc["sources"]
     out["change"] = inc["change"]  # new | grown | open, since the previous night
     out["triage"] = {k: inc["triage"][k] for k in ("status", "decided_status", "analyst", "decided_at", "until",

@@ -118,7 +118,11 @@ def story(inc: dict, lang: str) -> dict[str, str]:
                                        ua=" | ".join(uas[:2]) or a.get("last_user_agent") or "?"),
         "how_many": L["story_count"].format(people=n(inc["beneficiaries_exposed"]),
                                             nir=n(inc["beneficiaries_with_nir"]))
-        + ("" if inc.get("exact_exposure") else " " + L["estimate"]),
+        + ("" if inc.get("exact_exposure") else " " + L["estimate"])
+        + (" " + L["story_scope"].format(first=str(inc["first_malicious_activity"])[:16],
+                                         searched=str(inc.get("scope_searched_from") or "?"),
+                                         flagged=n(inc.get("beneficiaries_exposed_flagged")))
+           if inc.get("first_malicious_activity") and inc.get("exact_exposure") else ""),
     }
     return out
 
