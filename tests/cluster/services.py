@@ -91,7 +91,8 @@ def seaweedfs(root: Path, bucket: str = "vigie") -> Iterator[S3Server]:
         deadline = time.monotonic() + 60
         while not _bucket_ready(endpoint, bucket):  # up, signatures checked, the bucket listable
             if proc.poll() is not None:
-                raise RuntimeError(f"weed mini exited with {proc.returncode}: {(root / 'weed.log').read_text()[-2000:]}")
+                tail = (root / "weed.log").read_text()[-2000:]
+                raise RuntimeError(f"weed mini exited with {proc.returncode}: {tail}")
             if time.monotonic() > deadline:
                 raise TimeoutError("weed mini did not answer in 60 s")
             time.sleep(0.3)
