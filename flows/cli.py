@@ -133,7 +133,10 @@ def ingest(
 
                 ingest_flow([str(f) for f in files], source)
             else:
-                ingest_run(files, ingest_options(Settings()), source)
+                from transforms import storage
+
+                with storage.writer(Settings(), reports=False, inbox=False) as settings:
+                    ingest_run(files, ingest_options(settings), source)
         except (PseudonymKeyError, LakeBusyError, IngestError) as exc:
             fail(str(exc))
         finally:
@@ -199,6 +202,7 @@ def print_run_summary(summary: dict) -> None:
 
 def _run_nights(days: list[date], label: str) -> list[dict]:
     """Run the nights with a progress bar: the plain driver, or the Prefect flow when a server is set."""
+    from transforms import storage
     from transforms.nightly import InboxMissingError, NightRefused, RunSummary, check_day, inbox_files, run_nights
     from transforms.progress import subscribe, unsubscribe
     from transforms.settings import Settings
@@ -207,7 +211,8 @@ def _run_nights(days: list[date], label: str) -> list[dict]:
     try:
         for day in days:
             check_day(day, settings.timezone)
-        inbox_files(Path(settings.inbox))
+        if not storage.is_remote(settings.inbox):
+            inbox_files(Path(settings.inbox))
     except NightRefused as exc:
         fail(str(exc), EXIT_REFUSED)
     except InboxMissingError as exc:
@@ -320,8 +325,10 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
         check_day(when, settings.timezone)
     except NightRefused as exc:
         fail(str(exc))
+    from transforms import storage
+
     try:  # a nightly run rewrites reports too: one writer at a time
-        with lake_lock(settings.lake, wait_seconds=5):
+        with storage.writer(settings, 5, inbox=False) as settings, lake_lock(settings.lake, wait_seconds=5):
             if not night_has_run(settings.lake, when):
                 fail(f"the night of {when} has not run (no findings for it in {Path(settings.lake).resolve()}): "
                      f"run `vigie nightly --date {when}` first")
@@ -344,13 +351,15 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
 @app.command()
 def detect(day: str = typer.Option(..., "--date", help="Day to run the rules on")) -> None:
     """Update the day's baselines, run every rule, write findings and relink incidents."""
+    from transforms import storage
     from transforms.detect import run_day
     from transforms.lake import lake_lock
     from transforms.settings import Settings
 
     settings = Settings()
     try:
-        with lake_lock(settings.lake, wait_seconds=5):
+        with storage.writer(settings, 5, inbox=False, reports=False) as settings, \
+                lake_lock(settings.lake, wait_seconds=5):
             summary = run_day(settings.lake, _date(day, "--date"), memory_limit=settings.duckdb_memory_limit,
                               threads=settings.duckdb_threads)
     except LakeBusyError as exc:
@@ -599,9 +608,12 @@ def triage(incident: str = typer.Argument(None, help="Incident uid (or an unambi
         return
     if incident is None or status is None or note is None:
         fail("give INCIDENT --status STATUS --note TEXT (or --list)")
+    from transforms import storage
+
     try:
-        row = triage_data.record_decision(conn, settings.lake, incident, status, note, by,
-                                          _date_option(until, "--until"))
+        with storage.writer(settings, 5, inbox=False, reports=False, reference=False) as settings:
+            row = triage_data.record_decision(conn, settings.lake, incident, status, note, by,
+                                              _date_option(until, "--until"))
     except triage_data.TriageError as exc:
         fail(str(exc))
     console.print(f"{row['incident_uid']}: {row['status']} by {row['analyst']}"
@@ -630,8 +642,11 @@ def suppress(kind: str = typer.Argument(None, help="account | rule | network"),
         fail("give KIND VALUE --until DATE --reason TEXT (or --list)")
     expires = _date_option(until, "--until")
     assert expires is not None
+    from transforms import storage
+
     try:
-        row = triage_data.add_suppression(settings.lake, kind, value, reason, expires, rule, by)
+        with storage.writer(settings, 5, inbox=False, reports=False, reference=False) as settings:
+            row = triage_data.add_suppression(settings.lake, kind, value, reason, expires, rule, by)
     except triage_data.TriageError as exc:
         fail(str(exc))
     console.print(f"suppression {row['suppression_uid'][:12]}: {row['kind']} {row['value']}"

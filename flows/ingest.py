@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
+from transforms import storage
 from transforms.config import ingest_options
 from transforms.ingest import FileResult, IngestOptions, check_source, ingest_path, ingest_run
 from transforms.settings import Settings
@@ -39,8 +40,8 @@ def ingest_one(path: Path, source: str, opts: IngestOptions) -> FileResult:
 def ingest_flow(paths: list[str], source: str = "auto") -> list[dict]:
     """Ingest `paths` into the lake named by the settings (VIGIE_* / vigie.toml)."""
     check_source(source)
-    settings = Settings()
-    results = ingest_run([Path(p) for p in paths], ingest_options(settings), source, run_file=ingest_one)
+    with storage.writer(Settings(), reports=False, inbox=False) as settings:
+        results = ingest_run([Path(p) for p in paths], ingest_options(settings), source, run_file=ingest_one)
     logger = get_run_logger()
     for result in results:
         logger.info("%s: %s, %d lines = %d rows + %d quarantined", result.source_file, result.status,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from transforms import manifest, notify, quarantine, retention
+from transforms import manifest, notify, quarantine, retention, storage
 from transforms.config import ingest_options
 from transforms.detect import run_day
 from transforms.enrich import ASN_FILES, CITY_FILES, LOCATIONS_FILE, TAGS_FILE
@@ -402,10 +402,12 @@ def run_nights(days: list[date], settings: Settings, steps: Steps | None = None,
     logger = logger or log
     for day in days:
         check_day(day, settings.timezone, now)
-    inbox_files(Path(settings.inbox))  # a missing inbox stops the run before it takes the lock
+    if not storage.is_remote(settings.inbox):
+        inbox_files(Path(settings.inbox))  # a missing inbox stops the run before it takes the lock
     summaries: list[RunSummary] = []
     try:
-        with lake_lock(settings.lake):
+        # a remote lake: its global lock, then local working copies pulled, pushed at the end
+        with storage.writer(settings) as settings, lake_lock(settings.lake):
             clean_stale_tmp(settings.lake)
             opts = None
             for day in days:
