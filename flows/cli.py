@@ -129,9 +129,11 @@ def ingest(
         subscribe(on_event)
         try:
             if server:
-                from flows.ingest import ingest_flow
+                from flows.ingest import dask_runner, ingest_flow
 
-                ingest_flow([str(f) for f in files], source)
+                runner = dask_runner()
+                run = ingest_flow if runner is None else ingest_flow.with_options(task_runner=runner)
+                run([str(f) for f in files], source)
             else:
                 from transforms import storage
 
@@ -259,10 +261,15 @@ def _run_nights(days: list[date], label: str) -> list[dict]:
 
 def _run_flow(days: list[date]) -> None:
     """The Prefect flow of the nights; a failed run raises its error, an Incomplete one does not."""
+    from flows.ingest import dask_runner
     from flows.nightly import INCOMPLETE
     from flows.nightly import backfill as backfill_flow
     from flows.nightly import nightly as nightly_flow
 
+    runner = dask_runner()
+    if runner is not None:  # a night's files spread over the Dask cluster's workers
+        nightly_flow = nightly_flow.with_options(task_runner=runner)
+        backfill_flow = backfill_flow.with_options(task_runner=runner)
     state = (nightly_flow(days[0], return_state=True) if len(days) == 1
              else backfill_flow(days[0], days[-1], return_state=True))
     if state.is_failed() and state.name != INCOMPLETE:

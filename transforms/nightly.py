@@ -311,6 +311,8 @@ class Steps:
     detect: Callable[[Path, date, str, int], dict] = detect_day
     report: Callable[[Path, Path, date, str, dict, str, int], ReportResult] = report_day
     published: Callable[[ReportResult, dict], None] = lambda result, night: None
+    # a night's files staged side by side (the flow's Dask task runner, transforms/distributed.py)
+    ingest_batch: Callable[[list[Path], IngestOptions], list[FileResult]] | None = None
 
 
 # --- one night, then a run of nights -------------------------------------------------------------
@@ -335,7 +337,8 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
     crash_point("nightly.planned")
     if plan.files and opts is None:
         opts = ingest_options(settings)
-    results = ingest_files(plan.files, opts, "auto", run_file=steps.ingest_file) if plan.files and opts else []
+    results = [] if not (plan.files and opts) else steps.ingest_batch(plan.files, opts) if steps.ingest_batch \
+        else ingest_files(plan.files, opts, "auto", run_file=steps.ingest_file)
     crash_point("nightly.ingested")
     summary.inbox = {"files": len(plan.files), "todays": len(plan.todays), "late": len(plan.late),
                      "known": plan.known, "future": plan.future}

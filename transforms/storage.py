@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,12 @@ log = logging.getLogger("vigie")
 
 SCHEMES = ("s3",)
 SYNC_STATE = ".vigie-sync.json"
-# Local-only things of a working copy: never uploaded, never removed by a pull.
-LOCAL_ONLY = (".tmp", ".lock", SYNC_STATE)
+
+
+def _hidden(rel: str) -> bool:
+    """Top-level names starting with a dot are never synced: a working copy's scratch (.tmp),
+    lock and sync state, a remote lake's staging area (.staging)."""
+    return rel.split("/", 1)[0].startswith(".")
 
 
 def location(value: str | os.PathLike) -> str:
@@ -100,6 +105,20 @@ def list_files(url: str | os.PathLike) -> dict[str, dict]:
             if info.get("type") != "directory" and name.startswith(base + "/")}
 
 
+# Local working copy -> the remote location it mirrors (for a Dask worker, which reads the store).
+ORIGINS: dict[Path, str] = {}
+
+
+def origin_of(path: str | os.PathLike) -> str:
+    """Where a worker on another machine finds `path`: its object URL when it lies in a working
+    copy of a remote location, else the path itself (a folder every worker mounts)."""
+    path = Path(path).resolve()
+    for root, url in ORIGINS.items():
+        if path.is_relative_to(root):
+            return join(url, path.relative_to(root).as_posix())
+    return str(path)
+
+
 def working_copy(state: Path, url: str | os.PathLike) -> Path:
     """The local folder a writer works in for the remote `url` (under the local state folder)."""
     digest = hashlib.sha256(location(url).encode()).hexdigest()[:16]
@@ -112,7 +131,7 @@ def _local_files(root: Path) -> dict[str, os.stat_result]:
     found = {}
     for path in root.rglob("*"):
         rel = path.relative_to(root).as_posix()
-        if rel.split("/", 1)[0] in LOCAL_ONLY or not path.is_file():
+        if _hidden(rel) or not path.is_file():
             continue
         found[rel] = path.stat()
     return found
@@ -126,7 +145,7 @@ def _load_state(root: Path) -> dict[str, dict]:
 
 
 def _save_state(root: Path, state: dict[str, dict]) -> None:
-    tmp = root / f"{SYNC_STATE}.tmp"
+    tmp = root / f"{SYNC_STATE}.{uuid.uuid4().hex}.tmp"
     tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
     os.replace(tmp, root / SYNC_STATE)
 
@@ -149,7 +168,7 @@ def pull(url: str | os.PathLike, root: Path, delete: bool = True) -> SyncResult:
     or changed (or that were changed locally since the last sync), remove local files the
     store no longer has (`delete`)."""
     fs = filesystem(url)
-    remote = list_files(url)
+    remote = {rel: info for rel, info in list_files(url).items() if not _hidden(rel)}
     local = _local_files(root)
     state = _load_state(root)
     result = SyncResult()
@@ -161,7 +180,7 @@ def pull(url: str | os.PathLike, root: Path, delete: bool = True) -> SyncResult:
             continue
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = target.with_name(f".{target.name}.pull")
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.pull")
         fs.get_file(f"{base}/{rel}", str(tmp))
         os.chmod(tmp, 0o600)
         os.replace(tmp, target)
@@ -232,6 +251,7 @@ def working_copies(settings: Any, *, lake: bool = True, reports: bool = True,  #
         log.info("%s: %s pulled to %s (%d copied, %d kept, %d removed)", name, location(url), root,
                  done.copied, done.kept, done.removed)
         local[name] = root
+        ORIGINS[root] = location(url)
     try:
         yield settings.model_copy(update=local)
     finally:
