@@ -14,6 +14,7 @@ its data: the report's banner and the run summary say why).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import date
@@ -96,12 +97,28 @@ def print_ingest_summary(results: list[FileResult]) -> None:
                   if balanced else "[bold red]some lines are unaccounted for[/]")
 
 
+WORKERS = typer.Option(0, "--workers", min=0, help="Ingest on a local Dask cluster of N worker processes "
+                                  "(needs a Prefect server; VIGIE_DASK_ADDRESS names a remote scheduler)")
+
+
+def _use_workers(workers: int) -> None:
+    """`--workers N`: a LocalCluster for the flow's Dask task runner. Dask runs the flows' tasks,
+    so a cluster (this or VIGIE_DASK_ADDRESS) needs a Prefect server (PREFECT_API_URL)."""
+    if workers:
+        os.environ["VIGIE_DASK_WORKERS"] = str(workers)
+    if (workers or os.environ.get("VIGIE_DASK_ADDRESS")) and not api_url():
+        fail("ingest on a Dask cluster runs as a Prefect flow: set PREFECT_API_URL (a Prefect server), "
+             "or drop --workers / VIGIE_DASK_ADDRESS to ingest in this process")
+
+
 @app.command()
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Files or folders of .jsonl[.gz] logs"),
     source: str = typer.Option("auto", help="auto | proconnect | app"),
+    workers: int = WORKERS,
 ) -> None:
     """Ingest raw log files into the lake (re-ingesting a file changes nothing)."""
+    _use_workers(workers)
     from transforms.config import ingest_options
     from transforms.ingest import check_source, ingest_run
     from transforms.progress import subscribe, unsubscribe
@@ -286,10 +303,12 @@ def _finish(summaries: list[dict]) -> None:
 
 
 @app.command()
-def nightly(day: str = typer.Option(None, "--date", help="Day to run (default: yesterday, local time)")) -> None:
+def nightly(day: str = typer.Option(None, "--date", help="Day to run (default: yesterday, local time)"),
+            workers: int = WORKERS) -> None:
     """Ingest the day's inbox files (and late ones), detect, link incidents, write the report.
 
     Exit 0 complete, 3 incomplete (missing data), 1 failed, 2 refused."""
+    _use_workers(workers)
     from transforms.nightly import default_day
     from transforms.settings import Settings
 
@@ -299,10 +318,12 @@ def nightly(day: str = typer.Option(None, "--date", help="Day to run (default: y
 
 @app.command()
 def backfill(start: str = typer.Option(..., "--from", help="First day"),
-             end: str = typer.Option(..., "--to", help="Last day (included)")) -> None:
+             end: str = typer.Option(..., "--to", help="Last day (included)"),
+             workers: int = WORKERS) -> None:
     """Run the nightly pipeline over every day of a range, in order, in one process.
 
     Exit 0 if every night was complete, 3 if one was incomplete, 1 failed, 2 refused."""
+    _use_workers(workers)
     from transforms.nightly import days_between
 
     first, last = _date(start, "--from"), _date(end, "--to")

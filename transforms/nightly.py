@@ -415,6 +415,7 @@ def run_nights(days: list[date], settings: Settings, steps: Steps | None = None,
             opts = None
             for day in days:
                 summary, opts = run_night(day, settings, opts, steps)
+                storage.publish(settings)  # a remote lake: the night's objects, then its manifests
                 summaries.append(summary)
                 log_summary(summary, logger)
     except Exception as exc:

@@ -119,6 +119,11 @@ def origin_of(path: str | os.PathLike) -> str:
     return str(path)
 
 
+def local_of(url: str | os.PathLike) -> Path | None:
+    """The working copy this process pulled of `url`, if any."""
+    return next((root for root, origin in ORIGINS.items() if origin == location(url)), None)
+
+
 def working_copy(state: Path, url: str | os.PathLike) -> Path:
     """The local folder a writer works in for the remote `url` (under the local state folder)."""
     digest = hashlib.sha256(location(url).encode()).hexdigest()[:16]
@@ -260,6 +265,15 @@ def working_copies(settings: Any, *, lake: bool = True, reports: bool = True,  #
                 done = push(local[name], remote[name])
                 log.info("%s: pushed to %s (%d copied, %d removed)", name, location(remote[name]),
                          done.copied, done.removed)
+
+
+def publish(settings: Any) -> None:  # noqa: ANN401
+    """Push the lake's and the reports' working copies now (after each night of a backfill)."""
+    for name in ("lake", "reports"):
+        root = Path(getattr(settings, name)).resolve()
+        if root in ORIGINS:
+            done = push(root, ORIGINS[root])
+            log.info("%s: pushed to %s (%d copied, %d removed)", name, ORIGINS[root], done.copied, done.removed)
 
 
 def manifest_outputs(manifests: Iterable[dict]) -> set[str]:
