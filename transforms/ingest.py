@@ -375,11 +375,9 @@ def _events_elsewhere(conn: duckdb.DuckDBPyConnection, table: str, file_id: str,
     """
     if storage.is_remote(lake):
         storage.register(conn, lake)
-        url = storage.location(lake).rstrip("/")
-        listing = storage.list_files(url)
-        prefixes = tuple(f"{table}/event_date={day}/" for day in days)
-        others = sorted(f"{url}/{rel}" for rel in listing if rel.startswith(prefixes) and rel.endswith(".parquet")
-                        and not rel.endswith(f"/{file_id}.parquet"))
+        folders = [storage.join(lake, table, f"event_date={day}") for day in days]
+        others = sorted(f"{folder}/{rel}" for folder in folders for rel in storage.list_files(folder)
+                        if rel.endswith(".parquet") and rel != f"{file_id}.parquet" and "/" not in rel)
     else:
         others = sorted(str(f) for day in days for f in partition_dir(Path(lake), table, day).glob("*.parquet")
                         if f.name != f"{file_id}.parquet")
