@@ -11,10 +11,11 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
-from prefect.context import get_run_context
+from prefect.context import FlowRunContext
 from prefect_dask import DaskTaskRunner
 
 from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
@@ -48,7 +49,7 @@ def stage_one(location: str, source: str, staging: str) -> FileResult:
     return stage_file(location, source, staging)
 
 
-def dask_runner() -> DaskTaskRunner | None:
+def dask_runner() -> Any:  # noqa: ANN401 (a DaskTaskRunner, which Flow.with_options' types do not name)
     """Prefect's Dask task runner when a cluster is configured: a scheduler's address
     (VIGIE_DASK_ADDRESS), or a LocalCluster of VIGIE_DASK_WORKERS single-threaded processes."""
     address = os.environ.get("VIGIE_DASK_ADDRESS")
@@ -61,7 +62,13 @@ def dask_runner() -> DaskTaskRunner | None:
     return None
 
 
-def batch_ingest(remote_lake: str | None) -> Callable[[list[Path], IngestOptions], list[FileResult]]:
+def on_dask() -> bool:
+    """Whether the running flow's tasks go to a Dask cluster."""
+    context = FlowRunContext.get()
+    return context is not None and isinstance(context.task_runner, DaskTaskRunner)
+
+
+def batch_ingest(remote_lake: str | None) -> Callable[..., list[FileResult]]:
     """A night's (or a run's) files staged side by side on the flow's Dask workers, then committed."""
 
     def submit(locations: list[str], source: str, staging: str) -> list[FileResult]:
@@ -83,7 +90,7 @@ def ingest_flow(paths: list[str], source: str = "auto") -> list[dict]:
     remote = storage.location(configured.lake) if storage.is_remote(configured.lake) else None
     with storage.writer(configured, reports=False, inbox=False) as settings:
         opts = ingest_options(settings)
-        if isinstance(get_run_context().task_runner, DaskTaskRunner):
+        if on_dask():
             with lake_lock(opts.lake):
                 clean_stale_tmp(opts.lake)
                 results = batch_ingest(remote)([Path(p) for p in paths], opts, source)

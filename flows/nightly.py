@@ -17,13 +17,11 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.context import get_run_context
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
-from prefect_dask import DaskTaskRunner
 
 from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
-from flows.ingest import batch_ingest, ingest_one, is_io_error
+from flows.ingest import batch_ingest, ingest_one, is_io_error, on_dask
 from transforms import storage
 from transforms.lake import private_umask
 from transforms.nightly import RunSummary, Steps, days_between, default_day, detect_day, report_day, run_nights
@@ -63,7 +61,7 @@ PREFECT_STEPS = Steps(ingest_file=ingest_one, detect=detect, report=report, publ
 
 def steps(settings: Settings) -> Steps:
     """The flow's steps; with a Dask task runner, a night's files are staged on its workers."""
-    if not isinstance(get_run_context().task_runner, DaskTaskRunner):
+    if not on_dask():
         return PREFECT_STEPS
     remote = storage.location(settings.lake) if storage.is_remote(settings.lake) else None
     return replace(PREFECT_STEPS, ingest_batch=batch_ingest(remote))
