@@ -66,8 +66,10 @@ def main() -> None:
     try:
         with seaweedfs(root / "s3") as s3:
             server, api = prefect_server(root, base)
-            for where in args.runs.split(","):
-                for workers in (int(w) for w in args.workers.split(",")):
+            # interleaved (local then s3 for each worker count): the machine's load drifts less between
+            # the two runs compared
+            for workers in (int(w) for w in args.workers.split(",")):
+                for where in args.runs.split(","):
                     tag = f"{where}-{workers}"
                     lake = f"s3://vigie/{tag}" if where == "s3" else str(root / tag)
                     env = {**base, **(s3.env() if where == "s3" else {}), "VIGIE_LAKE": lake,
@@ -87,7 +89,7 @@ def main() -> None:
                     seconds = time.monotonic() - started
                     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
                     results.append({"lake": where, "workers": workers, "seconds": round(seconds, 1),
-                                    "input_mb": round(size / 2**20)})
+                                    "input_mb": round(size / 2**20), "loadavg_1m": os.getloadavg()[0]})
                     print(json.dumps(results[-1]), flush=True)
     finally:
         if server is not None:

@@ -246,6 +246,10 @@ def _table_text(table: pa.Table, max_rows: int, width: int | None = None) -> str
 
 def init_file_text(lake: Path) -> str:
     """An init file for the stock `duckdb` CLI: the same views, absolute paths, UTC."""
+    from transforms import storage
+
+    if storage.is_remote(lake):  # the stock CLI would need httpfs, not installable offline
+        raise ValueError(f"{storage.location(lake)} is on an object store: use `vigie shell` or `vigie query`")
     conn = duckdb.connect()
     statements = define_views(conn, Path(lake).resolve())
     conn.close()
