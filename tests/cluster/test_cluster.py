@@ -242,3 +242,27 @@ def test_a_worker_killed_mid_ingest_then_the_rerun_converges(services):
         assert again.returncode in (0, 3), again.stdout[-3000:] + again.stderr[-3000:]
     _assert_same(local_run, s3, "lake-killed", "reports-killed")
     shutil.rmtree(root / "state-two", ignore_errors=True)
+
+
+def test_the_lake_lock_holds_across_machines_through_prefect(services):
+    """A second writer of the same s3:// lake (another machine: only the Prefect server is shared)
+    is refused while the first holds the lake's global concurrency limit."""
+    s3, api, root = services
+    lake = "s3://vigie/lake-locked"
+    env = {**_s3_env(s3, api, root, lake, "s3://vigie/reports-locked", "locked"),
+           "VIGIE_REFERENCE": str(SAMPLE / "reference")}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom transforms import storage\n"
+         f"with storage.global_lock({lake!r}, 30):\n    print('held', flush=True)\n    time.sleep(120)\n"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        refused = _vigie(env, "ingest", str(SAMPLE / "inbox" / "app-2025-11-17.jsonl.gz"))
+        assert refused.returncode != 0
+        assert "in use by another Vigie run" in refused.stdout + refused.stderr, refused.stdout[-2000:]
+        assert not _fs(s3).exists("vigie/lake-locked/_manifest")
+    finally:
+        stop(holder)
+    done = _vigie(env, "ingest", str(SAMPLE / "inbox" / "app-2025-11-17.jsonl.gz"))  # the lock was given back
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert _fs(s3).find("vigie/lake-locked/_manifest")
