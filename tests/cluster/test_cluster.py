@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -261,8 +262,13 @@ def test_the_lake_lock_holds_across_machines_through_prefect(services):
         assert refused.returncode != 0
         assert "in use by another Vigie run" in refused.stdout + refused.stderr, refused.stdout[-2000:]
         assert not _fs(s3).exists("vigie/lake-locked/_manifest")
-    finally:
-        stop(holder)
+    finally:  # Ctrl-C: the holder leaves its `with` and gives the slot back (a killed one holds it
+        # until its Prefect lease expires, 300 s)
+        os.killpg(holder.pid, signal.SIGINT)
+        try:
+            holder.wait(20)
+        finally:
+            stop(holder)
     done = _vigie(env, "ingest", str(SAMPLE / "inbox" / "app-2025-11-17.jsonl.gz"))  # the lock was given back
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert _fs(s3).find("vigie/lake-locked/_manifest")
