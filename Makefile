@@ -10,7 +10,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 300
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: env demo test test-slow test-prefect lint typecheck clean
+.PHONY: env demo test test-slow test-prefect test-cluster lint typecheck clean
 
 $(UV):
 	python3 -m venv .venv-bootstrap
@@ -34,6 +34,9 @@ demo: env  ## nightly pipeline over every day of sample_logs/ (demo pseudonym ke
 
 test-prefect: env  ## a real Prefect server on loopback: its scheduler creates the nightly run, it completes (2-4 min)
 	$(VENV)/bin/pytest -q -m prefect_server tests/test_prefect_server.py tests/test_ingest_flow.py
+
+test-cluster: env  ## SeaweedFS (S3), a Prefect server and a Dask cluster on loopback: the s3:// lake equals a local one (2-4 min)
+	$(VENV)/bin/pytest -q -s -m cluster tests/cluster
 
 test: env  ## the test suite (heavy checks are marked slow and skipped here)
 	$(VENV)/bin/pytest -q

@@ -14,6 +14,7 @@ its data: the report's banner and the run summary say why).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import date
@@ -110,12 +111,28 @@ def print_ingest_summary(results: list[FileResult]) -> None:
                   if balanced else "[bold red]some lines are unaccounted for[/]")
 
 
+WORKERS = typer.Option(0, "--workers", min=0, help="Ingest on a local Dask cluster of N worker processes "
+                                  "(needs a Prefect server; VIGIE_DASK_ADDRESS names a remote scheduler)")
+
+
+def _use_workers(workers: int) -> None:
+    """`--workers N`: a LocalCluster for the flow's Dask task runner. Dask runs the flows' tasks,
+    so a cluster (this or VIGIE_DASK_ADDRESS) needs a Prefect server (PREFECT_API_URL)."""
+    if workers:
+        os.environ["VIGIE_DASK_WORKERS"] = str(workers)
+    if (workers or os.environ.get("VIGIE_DASK_ADDRESS")) and not api_url():
+        fail("ingest on a Dask cluster runs as a Prefect flow: set PREFECT_API_URL (a Prefect server), "
+             "or drop --workers / VIGIE_DASK_ADDRESS to ingest in this process")
+
+
 @app.command()
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Files or folders of .jsonl[.gz] logs"),
     source: str = typer.Option("auto", help="auto | proconnect | app"),
+    workers: int = WORKERS,
 ) -> None:
     """Ingest raw log files into the lake (re-ingesting a file changes nothing)."""
+    _use_workers(workers)
     from transforms.config import ingest_options
     from transforms.ingest import check_source, ingest_run
     from transforms.progress import subscribe, unsubscribe
@@ -143,11 +160,16 @@ def ingest(
         subscribe(on_event)
         try:
             if server:
-                from flows.ingest import ingest_flow
+                from flows.ingest import dask_runner, ingest_flow
 
-                ingest_flow([str(f) for f in files], source)
+                runner = dask_runner()
+                run = ingest_flow if runner is None else ingest_flow.with_options(task_runner=runner)
+                run([str(f) for f in files], source)
             else:
-                ingest_run(files, ingest_options(Settings()), source)
+                from transforms import storage
+
+                with storage.writer(Settings(), reports=False, inbox=False) as settings:
+                    ingest_run(files, ingest_options(settings), source)
         except (PseudonymKeyError, LakeBusyError, IngestError) as exc:
             fail(str(exc))
         finally:
@@ -213,6 +235,7 @@ def print_run_summary(summary: dict) -> None:
 
 def _run_nights(days: list[date], label: str) -> list[dict]:
     """Run the nights with a progress bar: the plain driver, or the Prefect flow when a server is set."""
+    from transforms import storage
     from transforms.nightly import (
         InboxMissingError,
         InboxPlan,
@@ -230,7 +253,8 @@ def _run_nights(days: list[date], label: str) -> list[dict]:
     try:
         for day in days:
             check_day(day, settings.timezone)
-        inbox_files(Path(settings.inbox))
+        if not storage.is_remote(settings.inbox):
+            inbox_files(Path(settings.inbox))
     except NightRefused as exc:
         fail(str(exc), EXIT_REFUSED)
     except InboxMissingError as exc:
@@ -277,10 +301,15 @@ def _run_nights(days: list[date], label: str) -> list[dict]:
 
 def _run_flow(days: list[date]) -> None:
     """The Prefect flow of the nights; a failed run raises its error, an Incomplete one does not."""
+    from flows.ingest import dask_runner
     from flows.nightly import INCOMPLETE
     from flows.nightly import backfill as backfill_flow
     from flows.nightly import nightly as nightly_flow
 
+    runner = dask_runner()
+    if runner is not None:  # a night's files spread over the Dask cluster's workers
+        nightly_flow = nightly_flow.with_options(task_runner=runner)
+        backfill_flow = backfill_flow.with_options(task_runner=runner)
     state = (nightly_flow(days[0], return_state=True) if len(days) == 1
              else backfill_flow(days[0], days[-1], return_state=True))
     if state.is_failed() and state.name != INCOMPLETE:
@@ -297,10 +326,12 @@ def _finish(summaries: list[dict]) -> None:
 
 
 @app.command()
-def nightly(day: str = typer.Option(None, "--date", help="Day to run (default: yesterday, local time)")) -> None:
+def nightly(day: str = typer.Option(None, "--date", help="Day to run (default: yesterday, local time)"),
+            workers: int = WORKERS) -> None:
     """Ingest the day's inbox files (and late ones), detect, link incidents, write the report.
 
     Exit 0 complete, 3 incomplete (missing data), 1 failed, 2 refused."""
+    _use_workers(workers)
     from transforms.nightly import default_day
     from transforms.settings import Settings
 
@@ -310,10 +341,12 @@ def nightly(day: str = typer.Option(None, "--date", help="Day to run (default: y
 
 @app.command()
 def backfill(start: str = typer.Option(..., "--from", help="First day"),
-             end: str = typer.Option(..., "--to", help="Last day (included)")) -> None:
+             end: str = typer.Option(..., "--to", help="Last day (included)"),
+             workers: int = WORKERS) -> None:
     """Run the nightly pipeline over every day of a range, in order, in one process.
 
     Exit 0 if every night was complete, 3 if one was incomplete, 1 failed, 2 refused."""
+    _use_workers(workers)
     from transforms.nightly import days_between
 
     first, last = _date(start, "--from"), _date(end, "--to")
@@ -343,8 +376,10 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
         check_day(when, settings.timezone)
     except NightRefused as exc:
         fail(str(exc))
+    from transforms import storage
+
     try:  # a nightly run rewrites reports too: one writer at a time
-        with lake_lock(settings.lake, wait_seconds=5):
+        with storage.writer(settings, 5, inbox=False) as settings, lake_lock(settings.lake, wait_seconds=5):
             if not night_has_run(settings.lake, when):
                 fail(f"the night of {when} has not run (no findings for it in {Path(settings.lake).resolve()}): "
                      f"run `vigie nightly --date {when}` first")
@@ -367,13 +402,15 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
 @app.command()
 def detect(day: str = typer.Option(..., "--date", help="Day to run the rules on")) -> None:
     """Update the day's baselines, run every rule, write findings and relink incidents."""
+    from transforms import storage
     from transforms.detect import run_day
     from transforms.lake import lake_lock
     from transforms.settings import Settings
 
     settings = Settings()
     try:
-        with lake_lock(settings.lake, wait_seconds=5):
+        with storage.writer(settings, 5, inbox=False, reports=False) as settings, \
+                lake_lock(settings.lake, wait_seconds=5):
             summary = run_day(settings.lake, _date(day, "--date"), memory_limit=settings.duckdb_memory_limit,
                               threads=settings.duckdb_threads)
     except LakeBusyError as exc:
@@ -626,9 +663,12 @@ def triage(incident: str = typer.Argument(None, help="Incident uid (or an unambi
         return
     if incident is None or status is None or note is None:
         fail("give INCIDENT --status STATUS --note TEXT (or --list)")
+    from transforms import storage
+
     try:
-        row = triage_data.record_decision(conn, settings.lake, incident, status, note, by,
-                                          _date_option(until, "--until"))
+        with storage.writer(settings, 5, inbox=False, reports=False, reference=False) as settings:
+            row = triage_data.record_decision(conn, settings.lake, incident, status, note, by,
+                                              _date_option(until, "--until"))
     except triage_data.TriageError as exc:
         fail(str(exc))
     console.print(f"{row['incident_uid']}: {row['status']} by {row['analyst']}"
@@ -657,8 +697,11 @@ def suppress(kind: str = typer.Argument(None, help="account | rule | network"),
         fail("give KIND VALUE --until DATE --reason TEXT (or --list)")
     expires = _date_option(until, "--until")
     assert expires is not None
+    from transforms import storage
+
     try:
-        row = triage_data.add_suppression(settings.lake, kind, value, reason, expires, rule, by)
+        with storage.writer(settings, 5, inbox=False, reports=False, reference=False) as settings:
+            row = triage_data.add_suppression(settings.lake, kind, value, reason, expires, rule, by)
     except triage_data.TriageError as exc:
         fail(str(exc))
     console.print(f"suppression {row['suppression_uid'][:12]}: {row['kind']} {row['value']}"

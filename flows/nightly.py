@@ -10,6 +10,7 @@ Flow parameters stay plain dates: settings and keys never reach Prefect's databa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
-from flows.ingest import ingest_one, is_io_error
+from flows.ingest import batch_ingest, ingest_one, is_io_error, on_dask
+from transforms import storage
 from transforms.lake import private_umask
 from transforms.nightly import RunSummary, Steps, days_between, default_day, detect_day, report_day, run_nights
 from transforms.report import ReportResult
@@ -57,6 +59,14 @@ def publish_artifacts(result: ReportResult, night: dict) -> None:
 PREFECT_STEPS = Steps(ingest_file=ingest_one, detect=detect, report=report, published=publish_artifacts)
 
 
+def steps(settings: Settings) -> Steps:
+    """The flow's steps; with a Dask task runner, a night's files are staged on its workers."""
+    if not on_dask():
+        return PREFECT_STEPS
+    remote = storage.location(settings.lake) if storage.is_remote(settings.lake) else None
+    return replace(PREFECT_STEPS, ingest_batch=batch_ingest(remote))
+
+
 def final_state(summaries: list[RunSummary]) -> State:
     """Completed when every night was complete; else a FAILED-type state named Incomplete."""
     result = [s.as_dict() for s in summaries]
@@ -82,7 +92,7 @@ def nightly(day: date | None = None) -> State:
     """Ingest the day's inbox files (and late ones), detect, link incidents, write the report."""
     private_umask()
     settings = Settings()
-    summaries = run_nights([day or default_day(settings.timezone)], settings, PREFECT_STEPS, get_run_logger())
+    summaries = run_nights([day or default_day(settings.timezone)], settings, steps(settings), get_run_logger())
     return final_state(summaries)
 
 
@@ -91,4 +101,4 @@ def backfill(start: date, end: date) -> State:
     """Every day from `start` to `end`, in order, in this one process and under one lock."""
     private_umask()
     settings = Settings()
-    return final_state(run_nights(days_between(start, end), settings, PREFECT_STEPS, get_run_logger()))
+    return final_state(run_nights(days_between(start, end), settings, steps(settings), get_run_logger()))

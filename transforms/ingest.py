@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import manifest, retention
+from transforms import manifest, retention, storage
 from transforms.day_files import ORDER, DayFiles, rewrite
 from transforms.enrich import IpCache, Reference
 from transforms.lake import (
@@ -92,6 +92,11 @@ class IngestOptions:
     threads: int = 0
     max_line_bytes: int = 1 << 20
     max_clock_skew_days: int = 2
+    # Distributed ingest (transforms/distributed.py): where the events of other files are read
+    # (the real lake, while `lake` is a worker's private shadow of its manifests), and what
+    # becomes of a staged file instead of its publication (uploaded for the flow to commit).
+    existing: str | None = None
+    handoff: Callable[[list[tuple[Path, Path]], manifest.ManifestEntry, FileResult], None] | None = None
 
 
 @dataclass
@@ -110,6 +115,8 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     message: str = ""
     seconds: float = 0.0
+    entry: dict | None = None  # distributed ingest: the manifest record the flow commits
+    staged: str | None = None  # distributed ingest: where the staged outputs wait (lake-relative keys below)
 
 
 def detect_source(path: Path) -> str:
@@ -358,14 +365,22 @@ def _parquet_view(conn: duckdb.DuckDBPyConnection, name: str, columns: str, file
                  f"where {where}")
 
 
-def _events_elsewhere(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, lake: Path, days: list[str]) -> None:
+def _events_elsewhere(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, lake: Path | str,
+                      days: list[str]) -> None:
     """`existing_events`: events other files already put in the lake for the days this file touches.
 
     Why: a producer that re-sends events in another file must not double the counts; the
-    copy is quarantined as a duplicate naming the file and line that came first.
+    copy is quarantined as a duplicate naming the file and line that came first. `lake` may be
+    a remote lake's URL (a Dask worker reads the columns it needs from the store).
     """
-    others = sorted(str(f) for day in days for f in partition_dir(lake, table, day).glob("*.parquet")
-                    if f.name != f"{file_id}.parquet")
+    if storage.is_remote(lake):
+        storage.register(conn, lake)
+        folders = [storage.join(lake, table, f"event_date={day}") for day in days]
+        others = sorted(f"{folder}/{rel}" for folder in folders for rel in storage.list_files(folder)
+                        if rel.endswith(".parquet") and rel != f"{file_id}.parquet" and "/" not in rel)
+    else:
+        others = sorted(str(f) for day in days for f in partition_dir(Path(lake), table, day).glob("*.parquet")
+                        if f.name != f"{file_id}.parquet")
     # a compacted day (transforms/retention.py) holds this file's earlier version among others' rows
     _parquet_view(conn, "existing_events", "event_uid, source_file, source_line", others,
                   "event_uid varchar, source_file varchar, source_line bigint",
@@ -379,7 +394,7 @@ def _write_outputs(conn: duckdb.DuckDBPyConnection, table: str, file_id: str, so
     arrived out of time order (once, whichever the reasons), write the quarantine."""
     days = day_files.close()
     files = {day: day_file.path for day, day_file in days.items()}
-    _events_elsewhere(conn, table, file_id, opts.lake, list(files))
+    _events_elsewhere(conn, table, file_id, opts.existing or opts.lake, list(files))
     _parquet_view(conn, "file_events", "event_uid, source_line, filename as day_file",
                   [str(f) for f in files.values()], "event_uid varchar, source_line bigint, day_file varchar")
     conn.execute(read_sql("ingest/duplicates.sql"))
@@ -464,7 +479,10 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
             reference_missing=list(opts.reference.missing),
             replaces_sha256=previous[-1].sha256 if previous else None,
         )
-        _commit(opts.lake, moves, entry)
+        if opts.handoff is not None:
+            opts.handoff(moves, entry, result)
+        else:
+            _commit(opts.lake, moves, entry)
         result.status = "replaced" if previous else "ingested"
         if previous:
             result.message = f"replaces an earlier version of {source_file}"

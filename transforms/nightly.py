@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from transforms import manifest, notify, quarantine, retention
+from transforms import manifest, notify, quarantine, retention, storage
 from transforms.config import ingest_options
 from transforms.detect import run_day
 from transforms.enrich import ASN_FILES, CITY_FILES, LOCATIONS_FILE, TAGS_FILE
@@ -311,6 +311,8 @@ class Steps:
     detect: Callable[[Path, date, str, int], dict] = detect_day
     report: Callable[[Path, Path, date, str, dict, str, int], ReportResult] = report_day
     published: Callable[[ReportResult, dict], None] = lambda result, night: None
+    # a night's files staged side by side (the flow's Dask task runner, transforms/distributed.py)
+    ingest_batch: Callable[[list[Path], IngestOptions], list[FileResult]] | None = None
 
 
 # --- one night, then a run of nights -------------------------------------------------------------
@@ -335,7 +337,8 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
     crash_point("nightly.planned")
     if plan.files and opts is None:
         opts = ingest_options(settings)
-    results = ingest_files(plan.files, opts, "auto", run_file=steps.ingest_file) if plan.files and opts else []
+    results = [] if not (plan.files and opts) else steps.ingest_batch(plan.files, opts) if steps.ingest_batch \
+        else ingest_files(plan.files, opts, "auto", run_file=steps.ingest_file)
     crash_point("nightly.ingested")
     summary.inbox = {"files": len(plan.files), "todays": len(plan.todays), "late": len(plan.late),
                      "known": plan.known, "future": plan.future}
@@ -402,14 +405,17 @@ def run_nights(days: list[date], settings: Settings, steps: Steps | None = None,
     logger = logger or log
     for day in days:
         check_day(day, settings.timezone, now)
-    inbox_files(Path(settings.inbox))  # a missing inbox stops the run before it takes the lock
+    if not storage.is_remote(settings.inbox):
+        inbox_files(Path(settings.inbox))  # a missing inbox stops the run before it takes the lock
     summaries: list[RunSummary] = []
     try:
-        with lake_lock(settings.lake):
+        # a remote lake: its global lock, then local working copies pulled, pushed at the end
+        with storage.writer(settings) as settings, lake_lock(settings.lake):
             clean_stale_tmp(settings.lake)
             opts = None
             for day in days:
                 summary, opts = run_night(day, settings, opts, steps)
+                storage.publish(settings)  # a remote lake: the night's objects, then its manifests
                 summaries.append(summary)
                 log_summary(summary, logger)
     except Exception as exc:

@@ -8,6 +8,7 @@ builds on them, in file-name order.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,7 +32,7 @@ MANIFEST_COLUMNS = (
 )
 
 
-def _quote(path: Path) -> str:
+def _quote(path: Path | str) -> str:
     return str(path).replace("'", "''")
 
 
@@ -49,7 +50,45 @@ def night_days(day: date, extra: Iterable[date] = ()) -> list[date]:
     return sorted({day - timedelta(days=k) for k in range(DETECT_WINDOW_DAYS + 1)} | {d for d in extra if d <= day})
 
 
-def _partition_globs(lake: Path, table: str, days: list[date] | None) -> list[str]:
+class RemoteLake:
+    """The objects of a lake on an object store, listed once: the views name them one by one.
+
+    Event and quarantine objects count only when a manifest names them (the manifest is the
+    commit marker, written last by `transforms.storage.push`); derived tables (findings,
+    incidents, profiles) are whole objects, each written in one PUT.
+    """
+
+    def __init__(self, url: str) -> None:
+        from transforms import storage
+
+        self.url = storage.location(url).rstrip("/")
+        listing = storage.list_files(self.url)
+        self.manifests = sorted(f"{self.url}/{rel}" for rel in listing
+                                if rel.startswith("_manifest/") and rel.endswith(".json"))
+        named = self._named() if self.manifests else set()
+        committed = {"auth_events", "app_events", "quarantine"}
+        self.files = sorted(rel for rel in listing if rel.endswith(".parquet")
+                            and (rel.split("/", 1)[0] not in committed or rel in named))
+
+    def _named(self) -> set[str]:
+        from transforms import storage
+
+        fs = storage.filesystem(self.url)
+        entries = [json.loads(fs.cat_file(m.split("://", 1)[1])) for m in self.manifests]
+        return storage.manifest_outputs(entries)
+
+    def partition_files(self, table: str, days: list[date] | None) -> list[str]:
+        wanted = None if days is None else {f"{table}/event_date={d}/" for d in days}
+        return [f"{self.url}/{rel}" for rel in self.files if rel.startswith(f"{table}/event_date=")
+                and (wanted is None or rel[:rel.rindex("/") + 1] in wanted)]
+
+    def flat_files(self, table: str) -> list[str]:
+        return [f"{self.url}/{rel}" for rel in self.files if rel.startswith(f"{table}/") and rel.count("/") == 1]
+
+
+def _partition_globs(lake: Path | RemoteLake, table: str, days: list[date] | None) -> list[str]:
+    if isinstance(lake, RemoteLake):
+        return lake.partition_files(table, days)
     if days is None:
         return [str(lake / table / "event_date=*" / "*.parquet")] \
             if any((lake / table).glob("event_date=*/*.parquet")) else []
@@ -58,12 +97,12 @@ def _partition_globs(lake: Path, table: str, days: list[date] | None) -> list[st
 
 
 def _read_partitions(globs: list[str]) -> str:
-    files = ", ".join(f"'{_quote(Path(g))}'" for g in globs)
+    files = ", ".join(f"'{_quote(g)}'" for g in globs)
     return (f"read_parquet([{files}], hive_partitioning = true, hive_types = {{'event_date': DATE}}, "
             "union_by_name = true)")
 
 
-def base_view_sql(lake: Path, table: str, days: list[date] | None = None) -> str | None:
+def base_view_sql(lake: Path | RemoteLake, table: str, days: list[date] | None = None) -> str | None:
     """The statement defining one base view, or None when the lake has no file for it yet.
 
     With `days`, a partitioned table's view covers only those days' partitions.
@@ -83,18 +122,35 @@ def base_view_sql(lake: Path, table: str, days: list[date] | None = None) -> str
                     f"(select finding_uid, arg_max(incident_uid, event_date) as incident_uid from {members} "
                     "group by finding_uid) m using (finding_uid)")
         return f"create or replace view {table} as select * from {read}"
+    if isinstance(lake, RemoteLake):
+        files = lake.flat_files(table)
+        if not files:
+            return None
+        listed = ", ".join(f"'{_quote(f)}'" for f in files)
+        return f"create or replace view {table} as select * from read_parquet([{listed}], union_by_name = true)"
     if not any((lake / table).glob("*.parquet")):
         return None
     glob = _quote(lake / table / "*.parquet")
     return f"create or replace view {table} as select * from read_parquet('{glob}', union_by_name = true)"
 
 
-def define_views(conn: duckdb.DuckDBPyConnection, lake: Path, days: Iterable[date] | None = None) -> list[str]:
+def define_views(conn: duckdb.DuckDBPyConnection, lake: Path | str,
+                 days: Iterable[date] | None = None) -> list[str]:
     """Define every view on `conn`; return the statements (for the stock CLI's init file).
 
     `days`: the partitioned tables show only these days (a nightly's window, `night_days`);
-    None: the whole lake (analysts, the workbench).
+    None: the whole lake (analysts, the workbench). `lake` may be an `s3://` URL: the store is
+    registered on `conn` and the views name its committed objects (`RemoteLake`).
     """
+    from transforms import storage
+
+    if storage.is_remote(lake):
+        storage.register(conn, lake)
+        return _define(conn, RemoteLake(storage.location(lake)), days)
+    return _define(conn, Path(lake), days)
+
+
+def _define(conn: duckdb.DuckDBPyConnection, lake: Path | RemoteLake, days: Iterable[date] | None) -> list[str]:
     statements = []
     wanted = None if days is None else sorted(set(days))
     for table in (*PARTITIONED_TABLES, *FLAT_TABLES):
@@ -120,11 +176,16 @@ def define_views(conn: duckdb.DuckDBPyConnection, lake: Path, days: Iterable[dat
                                           "union all by name select * from ", 1)
         conn.execute(statement)
         statements.append(statement)
-    manifest_glob = _quote(lake / "_manifest" / "*.json")
-    if any((lake / "_manifest").glob("*.json")):
+    if isinstance(lake, RemoteLake):
+        manifest_glob = "[" + ", ".join(f"'{_quote(m)}'" for m in lake.manifests) + "]"
+        has_manifest = bool(lake.manifests)
+    else:
+        manifest_glob = "'" + _quote(lake / "_manifest" / "*.json") + "'"
+        has_manifest = any((lake / "_manifest").glob("*.json"))
+    if has_manifest:
         # the columns are given: detecting them made read_json open the files at once with
         # 32 MiB each, out of memory past ~60 files (a month of a 2-file day) at 2 GB
-        statement = (f"create or replace view ingest_manifest as select * from read_json('{manifest_glob}', "
+        statement = (f"create or replace view ingest_manifest as select * from read_json({manifest_glob}, "
                      f"format = 'auto', columns = {MANIFEST_COLUMNS})")
         conn.execute(statement)
         statements.append(statement)
@@ -140,5 +201,7 @@ def connect(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int =
     """An in-memory DuckDB connection over the lake, every view defined (over `days` only, if given)."""
     conn = duckdb.connect()
     configure(conn, memory_limit, threads, None)
-    define_views(conn, Path(lake).resolve(), days)
+    from transforms import storage
+
+    define_views(conn, lake if storage.is_remote(lake) else Path(lake).resolve(), days)
     return conn

@@ -48,9 +48,16 @@ class ReadOnlyError(ValueError):
 
 def open_lake(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with every view over `lake`; its configuration is locked."""
-    lake = Path(lake).resolve()
-    if not lake.is_dir():
-        raise FileNotFoundError(f"no lake at {lake} (set VIGIE_LAKE or run vigie ingest first)")
+    from transforms import storage
+
+    remote = storage.is_remote(lake)
+    if remote:
+        lake_dir = storage.location(lake).rstrip("/")
+    else:
+        lake = Path(lake).resolve()
+        if not lake.is_dir():
+            raise FileNotFoundError(f"no lake at {lake} (set VIGIE_LAKE or run vigie ingest first)")
+        lake_dir = str(lake)
     conn = duckdb.connect()
     conn.execute("set TimeZone = 'UTC'")
     conn.execute(f"set memory_limit = '{memory_limit}'")
@@ -61,7 +68,8 @@ def open_lake(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int
     spill = Path(tempfile.mkdtemp(prefix="vigie-workbench-"))
     weakref.finalize(conn, shutil.rmtree, spill, True)
     conn.execute(f"set temp_directory = '{_quote(spill)}'")
-    conn.execute("set allowed_directories = $dirs", {"dirs": [f"{lake}/", f"{spill}/"]})
+    # (a remote lake: the store's own permissions decide too; an analyst's identity is read-only)
+    conn.execute("set allowed_directories = $dirs", {"dirs": [f"{lake_dir}/", f"{spill}/"]})
     conn.execute("set enable_external_access = false")
     conn.execute("set autoinstall_known_extensions = false")
     conn.execute("set autoload_known_extensions = false")
@@ -238,6 +246,10 @@ def _table_text(table: pa.Table, max_rows: int, width: int | None = None) -> str
 
 def init_file_text(lake: Path) -> str:
     """An init file for the stock `duckdb` CLI: the same views, absolute paths, UTC."""
+    from transforms import storage
+
+    if storage.is_remote(lake):  # the stock CLI would need httpfs, not installable offline
+        raise ValueError(f"{storage.location(lake)} is on an object store: use `vigie shell` or `vigie query`")
     conn = duckdb.connect()
     statements = define_views(conn, Path(lake).resolve())
     conn.close()

@@ -135,9 +135,12 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
     check_lang(lang)
     main = check_lang(main_lang or lang)
     if reference is None:
+        from transforms import storage
         from transforms.settings import Settings
 
         reference = Settings().reference
+        if storage.is_remote(reference):  # the run's working copy of it (storage.working_copies)
+            reference = storage.local_of(reference)
     state = load_run_state(reports, day) if run_state is None else run_state
     # only the partitions the day's report reads: its window and its incidents' days
     conn = connect(lake, memory_limit, threads, night_days(day, days_of_night(Path(lake), day)))
