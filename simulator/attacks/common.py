@@ -94,6 +94,14 @@ def reads(day: Day, seg: Segment, numbers: np.ndarray, pacing: tuple[float, floa
     seg.t1 = max(seg.t1, int(t[-1]))
 
 
+def spread_reads(sim: Sim, day: Day, seg: Segment) -> None:
+    """`seg.params["n"]` random files read evenly over the segment (a person paging, not a script)."""
+    n = seg.params["n"]
+    nums = sim.pop.beneficiaries(day.rng, n)
+    span = max(60_000, seg.t1 - seg.act_start)
+    reads(day, seg, nums, (span / n * 0.5, span / n * 1.0), jitter=0.9)
+
+
 def sequential(rng: np.random.Generator, start: int, n: int) -> np.ndarray:
     """Near-sequential identifiers, as an enumeration script walks them."""
     return start + np.cumsum(rng.integers(1, 4, n))

@@ -27,10 +27,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     attack.devices.append(dev)
 
     def gen(day: Day, seg: Segment) -> None:
-        n = seg.params["n"]
-        nums = sim.pop.beneficiaries(day.rng, n)
-        span = max(60_000, seg.t1 - seg.act_start)
-        common.reads(day, seg, nums, (span / n * 0.5, span / n * 1.0), jitter=0.9)
+        common.spread_reads(sim, day, seg)
 
     def hook(day: Day) -> None:
         if not is_working_day(day.date):
