@@ -351,7 +351,7 @@ def duckdb_reference(files: list[Path], out: Path, memory_limit: str, threads: i
             rows += conn.execute(
                 f"copy (select * from read_json('{path}', format = 'newline_delimited', ignore_errors = true,"
                 f" maximum_object_size = 1048576)) to '{target}' (format parquet, compression zstd)"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
     finally:
         conn.close()
     return rows
@@ -559,7 +559,7 @@ def run(events: int, history_days: int = 28, keep: Path | None = None, memory_li
     """
     say = progress or (lambda message: None)
     scratch = keep is None
-    folder = Path(tempfile.mkdtemp(prefix="vigie-bench-")) if scratch else Path(keep)
+    folder = Path(tempfile.mkdtemp(prefix="vigie-bench-")) if keep is None else Path(keep)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         load_start = _load()

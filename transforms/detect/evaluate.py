@@ -92,7 +92,7 @@ def evaluate(lake: Path, labels: Path, key: PseudonymKey, memory_limit: str = DE
         rows = [dict(zip(FINDING_COLUMNS, f, strict=True)) for f in conn.execute(
             f"select {', '.join(FINDING_COLUMNS)} from findings").fetchall()]
         active = conn.execute("select count(distinct event_date), count(*) from account_daily "
-                              "where not is_service").fetchone()
+                              "where not is_service").fetchall()[0]
         malicious_findings: set[str] = set()
         scenarios = []
         for attack in attacks:

@@ -128,7 +128,7 @@ def missing_requirements(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date,
         if check is None:
             raise ValueError(f"rule {rule.id}: unknown requirement {need!r}")
         if need not in known:
-            known[need] = bool(conn.execute(check, {"d": day}).fetchone()[0])
+            known[need] = bool(conn.execute(check, {"d": day}).fetchall()[0][0])
         if not known[need]:
             missing.append(need)
     return missing
@@ -151,7 +151,7 @@ def run_rule(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date, overrides: 
         {"rule_id": rule.id, "title": rule.title, "level": rule.level,
          "confidence": float(rule.meta.get("confidence", 0.7)), "attack": rule.attack},
     )
-    return conn.execute("select count(*) from rule_out").fetchone()[0]
+    return conn.execute("select count(*) from rule_out").fetchall()[0][0]
 
 
 def run_rules(conn: duckdb.DuckDBPyConnection, day: date, rules: list[Rule],
@@ -197,7 +197,7 @@ def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> in
         triage.write_suppressed(conn, lake, day)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return conn.execute("select count(*) from day_findings").fetchone()[0]
+    return conn.execute("select count(*) from day_findings").fetchall()[0][0]
 
 
 def _q(path: Path) -> str:
