@@ -21,9 +21,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     if not o.enabled:
         return
     pop = sim.pop
-    taken = {a for atk in sim.attacks for a in atk.accounts}
-    pool = [a.idx for a in pop.agents if not a.service and a.active_from == 0 and not a.disabled
-            and "CONSEILLER" in a.roles and a.idx not in taken]
+    pool = [a.idx for a in common.free_advisors(sim)]
     n_acc = int(rng.integers(int(o.accounts[0]), int(o.accounts[1]) + 1))
     victims: list[int] = []
     orgs: set[int] = set()

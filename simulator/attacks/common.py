@@ -18,6 +18,13 @@ def new_attack(sim: Sim, scenario: str, public: dict) -> tuple[int, Attack]:
     return len(sim.attacks) - 1, attack
 
 
+def free_advisors(sim: Sim) -> list:
+    """Advisors present from the first day, active, and not yet taken by another attack."""
+    taken = {a for atk in sim.attacks for a in atk.accounts}
+    return [a for a in sim.pop.agents if not a.service and a.active_from == 0 and not a.disabled
+            and "CONSEILLER" in a.roles and a.idx not in taken]
+
+
 def window(sim: Sim, rng: np.random.Generator, start_day: int | None,
            duration: tuple[float, float]) -> tuple[int, int]:
     """First day index and day count, drawn so the attack starts inside the period."""

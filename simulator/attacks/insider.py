@@ -16,9 +16,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     if not o.enabled:
         return
     pop = sim.pop
-    taken = {a for atk in sim.attacks for a in atk.accounts}
-    pool = [a.idx for a in pop.agents if not a.service and a.active_from == 0 and not a.disabled
-            and "CONSEILLER" in a.roles and a.idx not in taken and not a.mobile]
+    pool = [a.idx for a in common.free_advisors(sim) if not a.mobile]
     victim = int(rng.choice(pool))
     start, dur = common.window(sim, rng, o.start_day, o.duration_days)
     dev, ua = common.machine(sim, rng, victim, scripted=0.0)  # the personal laptop

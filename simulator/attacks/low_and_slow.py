@@ -15,9 +15,7 @@ def plan(sim: Sim, rng: np.random.Generator) -> None:
     if not o.enabled:
         return
     pop = sim.pop
-    taken = {a for atk in sim.attacks for a in atk.accounts}
-    pool = [a.idx for a in pop.agents if not a.service and a.active_from == 0 and not a.disabled
-            and "CONSEILLER" in a.roles and a.idx not in taken]
+    pool = [a.idx for a in common.free_advisors(sim)]
     victim = int(rng.choice(pool))
     start, dur = common.window(sim, rng, o.start_day, o.duration_days)
     kind, ips = common.network(sim, rng, o.network, pop.orgs[pop.agents[victim].org].city)
