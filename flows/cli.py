@@ -242,7 +242,7 @@ def _run_nights(days: list[date], label: str) -> list[dict]:
         NightRefused,
         RunSummary,
         check_day,
-        inbox_files,
+        require_inbox,
         run_nights,
     )
     from transforms.progress import subscribe, unsubscribe
@@ -254,7 +254,7 @@ def _run_nights(days: list[date], label: str) -> list[dict]:
         for day in days:
             check_day(day, settings.timezone)
         if not storage.is_remote(settings.inbox):
-            inbox_files(Path(settings.inbox))
+            require_inbox(Path(settings.inbox))
     except NightRefused as exc:
         fail(str(exc), EXIT_REFUSED)
     except InboxMissingError as exc:
@@ -637,8 +637,14 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
 
 # --- triage: analysts' decisions and suppressions (transforms/triage.py) ------------------
 
-def _date_option(value: str | None, option: str) -> date | None:
-    return _day(value, option)
+BY = typer.Option(None, "--by", help="Who decides (default: VIGIE_ANALYST, else the system user)")
+
+
+def _lake_writer(settings):  # noqa: ANN001, ANN202
+    """The lake alone, to add an analyst's decision (its working copy and lock when remote)."""
+    from transforms import storage
+
+    return storage.writer(settings, 5, inbox=False, reports=False, reference=False)
 
 
 @app.command()
@@ -646,8 +652,7 @@ def triage(incident: str = typer.Argument(None, help="Incident uid (or an unambi
            status: str = typer.Option(None, "--status", help="acknowledged | false_positive | closed | open"),
            note: str = typer.Option(None, "--note", help="Why (kept with the decision)"),
            until: str = typer.Option(None, "--until", help="Last day the decision holds (then: open again)"),
-           by: str = typer.Option(None, "--by", help="Who decides (default: VIGIE_ANALYST, else the system user)"),
-           show: bool = typer.Option(False, "--list", help="List every decision, newest first")) -> None:
+           by: str = BY, show: bool = typer.Option(False, "--list", help="List every decision, newest first")) -> None:
     """Record a triage decision on an incident, kept append-only in the lake (survives re-runs)."""
     from transforms import triage as triage_data
     from transforms.settings import Settings
@@ -658,17 +663,16 @@ def triage(incident: str = typer.Argument(None, help="Incident uid (or an unambi
     if show:
         import pyarrow as pa
 
-        write_result(pa.Table.from_pylist(triage_data.decisions(conn)) if triage_data.decisions(conn)
+        decisions = triage_data.decisions(conn)
+        write_result(pa.Table.from_pylist(decisions) if decisions
                      else pa.table({"decision": pa.array([], pa.string())}), "table")
         return
     if incident is None or status is None or note is None:
         fail("give INCIDENT --status STATUS --note TEXT (or --list)")
-    from transforms import storage
-
     try:
-        with storage.writer(settings, 5, inbox=False, reports=False, reference=False) as settings:
+        with _lake_writer(settings) as settings:
             row = triage_data.record_decision(conn, settings.lake, incident, status, note, by,
-                                              _date_option(until, "--until"))
+                                              _day(until, "--until"))
     except triage_data.TriageError as exc:
         fail(str(exc))
     console.print(f"{row['incident_uid']}: {row['status']} by {row['analyst']}"
@@ -681,8 +685,7 @@ def suppress(kind: str = typer.Argument(None, help="account | rule | network"),
              until: str = typer.Option(None, "--until", help="Last day findings are held back (required)"),
              reason: str = typer.Option(None, "--reason", help="Why this pattern is benign (required)"),
              rule: str = typer.Option(None, "--rule", help="Only this rule's findings (account or network)"),
-             by: str = typer.Option(None, "--by", help="Who decides (default: VIGIE_ANALYST, else the system user)"),
-             show: bool = typer.Option(False, "--list", help="List every suppression")) -> None:
+             by: str = BY, show: bool = typer.Option(False, "--list", help="List every suppression")) -> None:
     """Hold back findings of a known-benign pattern until a day; applied when findings are made."""
     from transforms import triage as triage_data
     from transforms.settings import Settings
@@ -695,12 +698,9 @@ def suppress(kind: str = typer.Argument(None, help="account | rule | network"),
         return
     if kind is None or value is None or until is None or reason is None:
         fail("give KIND VALUE --until DATE --reason TEXT (or --list)")
-    expires = _date_option(until, "--until")
-    assert expires is not None
-    from transforms import storage
-
+    expires = _date(until, "--until")
     try:
-        with storage.writer(settings, 5, inbox=False, reports=False, reference=False) as settings:
+        with _lake_writer(settings) as settings:
             row = triage_data.add_suppression(settings.lake, kind, value, reason, expires, rule, by)
     except triage_data.TriageError as exc:
         fail(str(exc))
