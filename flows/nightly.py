@@ -24,8 +24,8 @@ from flows import prefect_env  # noqa: F401  (sets Prefect defaults before impor
 from flows.ingest import batch_ingest, ingest_one, is_io_error, on_dask
 from transforms import storage
 from transforms.lake import private_umask
-from transforms.nightly import RunSummary, Steps, days_between, default_day, detect_day, report_day, run_nights
-from transforms.report import ReportResult
+from transforms.nightly import RunSummary, Steps, days_between, default_day, detect_day, run_nights
+from transforms.report import ReportResult, write_report
 from transforms.report.i18n import describe_reasons
 from transforms.settings import Settings
 
@@ -41,14 +41,13 @@ def detect(lake: Path, day: date, memory_limit: str, threads: int) -> dict:
       task_run_name="report {day}")
 def report(lake: Path, reports: Path, day: date, lang: str, run_state: dict, memory_limit: str,
            threads: int) -> ReportResult:
-    return report_day(lake, reports, day, lang, run_state, memory_limit, threads)
+    return write_report(lake, reports, day, lang, run_state, memory_limit, threads)
 
 
 def publish_artifacts(result: ReportResult, night: dict) -> None:
-    """The day's report and a compact incident table as artifacts (keys: lowercase, digits, dashes)."""
-    status = "" if night["status"] == "complete" else \
-        f"**{night['status'].upper()}**: {describe_reasons(night['reasons'], 'en')}\n\n"
-    create_markdown_artifact(key=f"vigie-report-{result.day}", markdown=status + result.markdown,
+    """The day's report summary (its night-status banner on top) and a compact incident table as
+    artifacts (keys: lowercase, digits, dashes)."""
+    create_markdown_artifact(key=f"vigie-report-{result.day}", markdown=result.markdown,
                              description=f"Vigie morning report for {result.day}: {result.html}")
     create_table_artifact(key=f"vigie-incidents-{result.day}",
                           table=result.incident_rows or [{"people_exposed": 0, "with_nir": 0, "severity": "",

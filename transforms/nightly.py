@@ -30,7 +30,7 @@ from transforms.ingest import SOURCES, FileResult, IngestOptions, file_day, inge
 from transforms.lake import clean_stale_tmp, crash_point, lake_lock, partition_dir, safe_name, write_json_atomic
 from transforms.progress import emit
 from transforms.report import ReportResult, load_run_state, save_run_state, write_report
-from transforms.report.i18n import NIGHT_STATUS, describe_reasons, night_subject, number, translate
+from transforms.report.i18n import LABELS, NIGHT, NIGHT_STATUS, describe_reasons, night_subject, number, translate
 from transforms.settings import Settings
 
 log = logging.getLogger("vigie")
@@ -89,10 +89,16 @@ class InboxPlan:
         return sorted(self.todays + self.late, key=lambda p: p.name)
 
 
-def inbox_files(inbox: Path) -> list[Path]:
+def require_inbox(inbox: Path) -> Path:
+    """The inbox folder, or a clear error naming it: a night that cannot see its data must not run."""
     if not Path(inbox).is_dir():
         raise InboxMissingError(f"inbox folder not found: {Path(inbox).resolve()} (setting `inbox`, "
                                 "VIGIE_INBOX): the night cannot see its data")
+    return Path(inbox)
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    require_inbox(inbox)
     return sorted((p for p in Path(inbox).rglob("*") if p.is_file() and p.name.endswith(INPUT_SUFFIXES)),
                   key=lambda p: p.name)
 
@@ -241,11 +247,13 @@ def missing_reference(reference: Path) -> list[str]:
     return [name for name in REFERENCE_FILES if not (Path(reference) / name).is_file()]
 
 
-def assess_day(lake: Path, day: date, rules: list[dict], reference: Path) -> NightStatus:
+def assess_day(lake: Path, day: date, rules: list[dict], reference: Path,
+               entries: list[manifest.ManifestEntry] | None = None) -> NightStatus:
     """A night is complete when both sources delivered the day, every rule ran and the
-    reference data was there; otherwise each gap is a named reason."""
+    reference data was there; otherwise each gap is a named reason. `entries`: the ingest
+    manifest, when the caller has it already (a night judging several days reads it once)."""
     reasons: list[dict] = []
-    entries = manifest.load_all(lake)
+    entries = manifest.load_all(lake) if entries is None else entries
     for kind in SOURCES:
         mine = [e for e in entries if e.source_kind == kind]
         empty = sorted((e for e in mine if file_day(e.source_file) == day and e.rows_written == 0),
@@ -297,11 +305,6 @@ def detect_day(lake: Path, day: date, memory_limit: str, threads: int) -> dict:
                       for r in summary.rules]}
 
 
-def report_day(lake: Path, reports: Path, day: date, lang: str, run_state: dict, memory_limit: str,
-               threads: int) -> ReportResult:
-    return write_report(lake, reports, day, lang, run_state, memory_limit, threads)
-
-
 @dataclass
 class Steps:
     """How the driver runs each step: plain function calls by default; the Prefect flows pass
@@ -309,7 +312,7 @@ class Steps:
 
     ingest_file: Callable[[Path, str, IngestOptions], FileResult] = ingest_path
     detect: Callable[[Path, date, str, int], dict] = detect_day
-    report: Callable[[Path, Path, date, str, dict, str, int], ReportResult] = report_day
+    report: Callable[[Path, Path, date, str, dict, str, int], ReportResult] = write_report
     published: Callable[[ReportResult, dict], None] = lambda result, night: None
     # a night's files staged side by side (the flow's Dask task runner, transforms/distributed.py)
     ingest_batch: Callable[[list[Path], IngestOptions], list[FileResult]] | None = None
@@ -357,6 +360,7 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
     days = days_to_run(day, [d for dates in touched.values() for d in dates])
     summary.days_run = [str(d) for d in days]
     emit("nightly.days", days)
+    entries = manifest.load_all(lake)  # what each day is judged on: ingest is over
     for d in days:
         t = time.monotonic()
         detected = steps.detect(lake, d, settings.duckdb_memory_limit, settings.duckdb_threads)
@@ -366,7 +370,7 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
         emit("nightly.detect", d)
         crash_point("nightly.detected")
 
-        night = assess_day(lake, d, detected["rules"], Path(settings.reference)).as_dict()
+        night = assess_day(lake, d, detected["rules"], Path(settings.reference), entries).as_dict()
         summary.nights[str(d)] = night
         t = time.monotonic()
         previous = load_run_state(reports, d)
@@ -406,7 +410,7 @@ def run_nights(days: list[date], settings: Settings, steps: Steps | None = None,
     for day in days:
         check_day(day, settings.timezone, now)
     if not storage.is_remote(settings.inbox):
-        inbox_files(Path(settings.inbox))  # a missing inbox stops the run before it takes the lock
+        require_inbox(Path(settings.inbox))  # a missing inbox stops the run before it takes the lock
     summaries: list[RunSummary] = []
     try:
         # a remote lake: its global lock, then local working copies pulled, pushed at the end
@@ -418,6 +422,9 @@ def run_nights(days: list[date], settings: Settings, steps: Steps | None = None,
                 storage.publish(settings)  # a remote lake: the night's objects, then its manifests
                 summaries.append(summary)
                 log_summary(summary, logger)
+            # told under the lock, so that the incidents remembered as told reach the lake with it
+            notes = tell(settings, summaries, logger)
+            storage.publish(settings)
     except Exception as exc:
         failed_day = days[len(summaries)] if len(summaries) < len(days) else days[-1]
         failed = RunSummary(day=str(failed_day), status="failed")
@@ -426,7 +433,6 @@ def run_nights(days: list[date], settings: Settings, steps: Steps | None = None,
         ]).as_dict()
         failed.notifications = tell(settings, summaries + [failed], logger)
         raise
-    notes = tell(settings, summaries, logger)
     if summaries:
         summaries[-1].notifications = notes
     for summary in summaries:
@@ -470,7 +476,7 @@ def messages(settings: Settings, summaries: list[RunSummary], notified: set[str]
     if bad:
         status = worst([night["status"] for _, night, _ in bad])
         days = [day for day, _, _ in bad]
-        lines = [f"- {day} : {translate(NIGHT_STATUS, night['status'], lang)} — "
+        lines = [f"- {day}{LABELS[lang]['colon']}{translate(NIGHT_STATUS, night['status'], lang)} — "
                  f"{describe_reasons(night['reasons'], lang)}" for day, night, _ in bad]
         folders = {rep["day"]: rep["folder"] for s in summaries for rep in s.reports}
         lines += [f"  {Path(folders[day]).resolve() / 'report.html'}" for day in days if day in folders]
@@ -482,16 +488,9 @@ def messages(settings: Settings, summaries: list[RunSummary], notified: set[str]
                 if row["severity"] == "critical" and row["incident"] not in notified:
                     critical[row["incident"]] = {**row, "report": str(Path(rep["folder"]).resolve() / "report.html")}
     for uid, row in sorted(critical.items()):
-        n = lambda v: number(v, lang)  # noqa: E731
-        if lang == "fr":
-            subject = f"Vigie : incident critique {uid}"
-            text = (f"{n(row['people_exposed'])} personnes exposées (dont {n(row['with_nir'])} avec NIR) ; "
-                    f"comptes : {row['accounts']}\n{row['report']}")
-        else:
-            subject = f"Vigie: critical incident {uid}"
-            text = (f"{n(row['people_exposed'])} people exposed ({n(row['with_nir'])} with NIR); "
-                    f"accounts: {row['accounts']}\n{row['report']}")
-        out.append(notify.Message(subject, text))
+        text = NIGHT[lang]["critical_text"].format(people=number(row["people_exposed"], lang),
+                                                   nir=number(row["with_nir"], lang), accounts=row["accounts"])
+        out.append(notify.Message(NIGHT[lang]["critical_subject"].format(uid=uid), f"{text}\n{row['report']}"))
     return out, set(critical)
 
 

@@ -315,6 +315,8 @@ NIGHT: dict[str, dict[str, str]] = {
         "error": "erreur {type} : {message}",
         "subject_incomplete": "Vigie : nuit incomplète ({days})",
         "subject_failed": "Vigie : nuit en échec ({days})",
+        "critical_subject": "Vigie : incident critique {uid}",
+        "critical_text": "{people} personnes exposées (dont {nir} avec NIR) ; comptes : {accounts}",
     },
     "en": {
         "banner_incomplete": "Missing data: {reasons} — no incident does not mean no attack.",
@@ -329,6 +331,8 @@ NIGHT: dict[str, dict[str, str]] = {
         "error": "{type} error: {message}",
         "subject_incomplete": "Vigie: incomplete night ({days})",
         "subject_failed": "Vigie: failed night ({days})",
+        "critical_subject": "Vigie: critical incident {uid}",
+        "critical_text": "{people} people exposed ({nir} with NIR); accounts: {accounts}",
     },
 }
 
