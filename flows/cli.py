@@ -546,23 +546,13 @@ def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-o
     import duckdb
 
     from transforms.workbench import (
-        FORMATS,
         ReadOnlyError,
-        check_output,
-        default_format,
         interruptible,
         run,
         write_result,
     )
 
-    fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
-                  else "table" if output is not None else default_format())
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
-    try:
-        check_output(output, force)
-    except FileExistsError as exc:
-        fail(str(exc))
+    fmt = _output_format(fmt, output, force)
     params = _params(param)
     conn = _open_lake()
     try:
@@ -573,6 +563,22 @@ def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-o
         fail("cancelled (Ctrl-C)", 130)
     except (ReadOnlyError, ValueError, duckdb.Error) as exc:
         fail(str(exc))
+
+
+def _output_format(fmt: str | None, output: Path | None, force: bool) -> str:
+    """--format as given, else from -o's suffix, else table (tsv when stdout is not a terminal);
+    an existing -o file is refused without --force."""
+    from transforms.workbench import FORMATS, check_output, default_format
+
+    fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
+                  else "table" if output is not None else default_format())
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
+    try:
+        check_output(output, force)
+    except FileExistsError as exc:
+        fail(str(exc))
+    return fmt
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -610,7 +616,7 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
     """Run a saved hunting query by name, its parameters bound (never pasted into the SQL)."""
     import duckdb
 
-    from transforms.workbench import FORMATS, check_output, default_format, hunts, interruptible, run_hunt, write_result
+    from transforms.workbench import hunts, interruptible, run_hunt, write_result
 
     if name is None:
         for h in hunts().values():
@@ -618,14 +624,7 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
                               for p in h.params)
             console.print(f"[bold]{h.name}[/]: {h.title}\n    {params}", markup=True, highlight=False)
         return
-    fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
-                  else "table" if output is not None else default_format())
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
-    try:
-        check_output(output, force)
-    except FileExistsError as exc:
-        fail(str(exc))
+    fmt = _output_format(fmt, output, force)
     conn = _open_lake()
     try:
         write_result(interruptible(conn, lambda: run_hunt(conn, name, _params(param))), fmt, output=output)
