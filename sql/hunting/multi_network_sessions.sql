@@ -3,8 +3,8 @@
 -- session; a laptop moving from office to home shows a switch, same browser, same device.
 -- @param day  the UTC day (YYYY-MM-DD)
 select session_id, any_value(user_id) as account,
-       list(distinct net) as networks, list(distinct src_ip) as ips, list(distinct ua_key) as browsers,
-       list(distinct device_id) filter (where device_id is not null) as devices,
+       list(distinct net order by net) as networks, list(distinct src_ip order by src_ip) as ips, list(distinct ua_key order by ua_key) as browsers,
+       list(distinct device_id order by device_id) filter (where device_id is not null) as devices,
        min(event_time) as first_seen, max(event_time) as last_seen,
        count(*) filter (where is_read) as reads,
        -- how many times the network changed from one event to the next

@@ -7,7 +7,7 @@ select user_id, bool_or(is_service) as service_account,
        count(*) filter (where is_read and off_hours) as off_hours_reads,
        count(*) filter (where is_read) as reads,
        list(distinct hour(local_time) order by hour(local_time)) filter (where off_hours) as local_hours,
-       list(distinct ua_family) as browsers, list(distinct net) as networks
+       list(distinct ua_family order by ua_family) as browsers, list(distinct net order by net) as networks
 from app_activity
 where event_date = $day::date
 group by user_id

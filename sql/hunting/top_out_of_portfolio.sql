@@ -9,7 +9,7 @@ select user_id, any_value(org_siret) as org_siret, any_value(org_type) as org_ty
              / nullif(count(*) filter (where is_read), 0), 1) as out_of_portfolio_pct,
        count(distinct beneficiary_ref) filter (where is_read) as people_read,
        count(*) filter (where is_read and off_hours) as off_hours_reads,
-       list(distinct net) as networks
+       list(distinct net order by net) as networks
 from app_activity
 where event_date = $day::date
 group by user_id

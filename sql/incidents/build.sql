@@ -16,7 +16,7 @@ create or replace temp table incident_sessions as
 select incident_uid, session_id,
        -- the most precise finding wins: when any finding on this session named the networks
        -- that misused it, only those count; otherwise the whole session does
-       list_distinct(flatten(list(exposure_nets))) as nets
+       list_sort(list_distinct(flatten(list(exposure_nets)))) as nets
 from (select incident_uid, unnest(session_ids) as session_id, exposure_nets from incident_findings)
 group by incident_uid, session_id;
 
@@ -69,15 +69,15 @@ with owner_sessions as (
     group by all
 ),
 owner as (
-    select incident_uid, user_id, list(distinct device_id) as devices
+    select incident_uid, user_id, list(distinct device_id order by device_id) as devices
     from owner_sessions
     where from_office or (reads > 0 and reads_in * 2 >= reads)
     group by all
 ),
 flagged as (
     select incident_uid, user_id,
-           list(distinct device_id) filter (where device_id is not null) as devices,
-           list(distinct src_prefix) filter (where src_prefix is not null
+           list(distinct device_id order by device_id) filter (where device_id is not null) as devices,
+           list(distinct src_prefix order by src_prefix) filter (where src_prefix is not null
                and coalesce(src_net_tag, '') not in ('office', 'vpn', 'mobile', 'sp_backend')) as prefixes
     from incident_flagged
     where user_id in (select user_id from incident_accounts a where a.incident_uid = incident_flagged.incident_uid)
@@ -123,7 +123,7 @@ with sev as (
     from incident_findings group by incident_uid
 ),
 nets as (
-    select a.incident_uid, list(distinct a.net) as networks, list(distinct a.src_ip) as session_ips
+    select a.incident_uid, list(distinct a.net order by a.net) as networks, list(distinct a.src_ip order by a.src_ip) as session_ips
     from incident_flagged a
     group by a.incident_uid
 ),

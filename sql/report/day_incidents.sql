@@ -48,12 +48,13 @@ select
     list_sort(list_distinct(list(p.org_siret))) as org_sirets,
     list_sort(list_distinct(flatten(list(p.session_ids)))) as sessions,
     -- as the incident stood the night before (what changed since: new accounts, sessions)
-    list_distinct(coalesce(list(p.user_id) filter (where p.event_date < $day::date), [])
-        || coalesce(flatten(list(p.related_user_ids) filter (where p.event_date < $day::date)), [])) as accounts_before,
-    list_distinct(coalesce(flatten(list(p.session_ids) filter (where p.event_date < $day::date)), [])) as sessions_before,
+    list_sort(list_distinct(coalesce(list(p.user_id) filter (where p.event_date < $day::date), [])
+        || coalesce(flatten(list(p.related_user_ids) filter (where p.event_date < $day::date)), []))) as accounts_before,
+    list_sort(list_distinct(coalesce(flatten(list(p.session_ids) filter (where p.event_date < $day::date)), [])))
+        as sessions_before,
     list_sort(list_distinct(flatten(list(p.browsing_session_ids)))) as browsing_sessions,
     list_sort(list_distinct(flatten(list(p.ips)))) as ips,
-    list_distinct(flatten(list(p.attack))) as attack,
+    list_sort(list_distinct(flatten(list(p.attack)))) as attack,
     coalesce(any_value(e.beneficiaries_exposed), max(p.beneficiaries_exposed), 0) as beneficiaries_exposed,
     coalesce(any_value(e.beneficiaries_with_nir), 0) as beneficiaries_with_nir,
     coalesce(any_value(e.newly_exposed), 0) as newly_exposed,

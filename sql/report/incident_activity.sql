@@ -29,8 +29,8 @@ select
     count(distinct event_date) as active_days,
     list(distinct coalesce(ua_family, 'unknown') order by coalesce(ua_family, 'unknown')) as ua_families,
     arg_max(user_agent, event_time) as last_user_agent,
-    list(distinct ua_key) as ua_keys,
+    list(distinct ua_key order by ua_key) as ua_keys,
     count(distinct device_id) as devices,
-    list(distinct org_type) filter (where org_type is not null) as org_types,
-    list(distinct array_to_string(list_sort(user_roles), '+')) filter (where user_roles is not null) as roles
+    list(distinct org_type order by org_type) filter (where org_type is not null) as org_types,
+    list(distinct array_to_string(list_sort(user_roles), '+') order by array_to_string(list_sort(user_roles), '+')) filter (where user_roles is not null) as roles
 from acts

@@ -8,8 +8,8 @@ select
     max(started_at) as last_seen,
     count(*) filter (where full_login) as full_logins,
     count(*) filter (where sso and not full_login) as sso_reuses,
-    list(distinct net) as nets,
-    list(distinct ua_key) as ua_keys
+    list(distinct net order by net) as nets,
+    list(distinct ua_key order by ua_key) as ua_keys
 from pc_logins
 where session_id is not null
 group by session_id;
