@@ -389,7 +389,7 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
                                             Path(settings.reference)).as_dict()
             result = write_report(settings.lake, settings.reports, when, lang, state,
                                   memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads,
-                                  main_lang=settings.lang)
+                                  timezone=settings.timezone, main_lang=settings.lang)
     except LakeBusyError as exc:
         fail(str(exc))
     console.print(f"report {result.day}: {result.incidents} incident(s), {result.people_exposed:,} people exposed "
@@ -412,7 +412,7 @@ def detect(day: str = typer.Option(..., "--date", help="Day to run the rules on"
         with storage.writer(settings, 5, inbox=False, reports=False) as settings, \
                 lake_lock(settings.lake, wait_seconds=5):
             summary = run_day(settings.lake, _date(day, "--date"), memory_limit=settings.duckdb_memory_limit,
-                              threads=settings.duckdb_threads)
+                              threads=settings.duckdb_threads, timezone=settings.timezone)
     except LakeBusyError as exc:
         fail(str(exc))
     table = Table(title=f"Detections {summary.day}")
@@ -440,7 +440,8 @@ def evaluate(labels: Path = typer.Option(..., "--labels", help="Simulator labels
     if not labels.exists():
         fail(f"no such labels file: {labels}")
     try:
-        result = evaluate_lake(settings.lake, labels, pseudonym_key(settings))
+        result = evaluate_lake(settings.lake, labels, pseudonym_key(settings), settings.duckdb_memory_limit,
+                               settings.timezone)
     except PseudonymKeyError as exc:
         fail(str(exc))
     if as_json:
@@ -503,10 +504,16 @@ def simulate(start_date: str = typer.Option(..., "--start-date", help="First sim
 
 @app.command()
 def serve(cron: str = typer.Option(None, help="Cron of the nightly run (default: settings, 30 2 * * *)"),
-          timezone: str = typer.Option(None, help="Time zone of the cron (default: Europe/Paris)")) -> None:
+          timezone: str = typer.Option(None, help="Time zone of the cron and of the nights it runs "
+                                       "(default: the setting timezone, Europe/Paris)")) -> None:
     """Register the nightly deployment with its cron on the Prefect server and run it (flow.serve)."""
+    import os
+
     from flows.deploy import NoServerError
 
+    if timezone:  # the served nights' working hours and local times follow the cron's zone
+        os.environ["VIGIE_TIMEZONE"] = timezone
+        check_settings()
     preflight()
     if not api_url():
         fail(str(NoServerError()))
@@ -529,7 +536,7 @@ def _open_lake():  # noqa: ANN202
 
     settings = Settings()
     try:
-        return open_lake(settings.lake, settings.duckdb_memory_limit, settings.duckdb_threads)
+        return open_lake(settings.lake, settings.duckdb_memory_limit, settings.duckdb_threads, settings.timezone)
     except FileNotFoundError as exc:
         fail(str(exc))
     return None
@@ -600,7 +607,7 @@ def shell(init_file: Path = typer.Option(None, "--init-file",
     from transforms.workbench import shell as run_shell
 
     if init_file is not None:
-        init_file.write_text(init_file_text(Settings().lake), encoding="utf-8")
+        init_file.write_text(init_file_text(Settings().lake, Settings().timezone), encoding="utf-8")
         console.print(f"wrote {init_file}; open the lake with: duckdb -init {init_file}")
         return
     run_shell(_open_lake(), lake=Settings().lake)

@@ -33,15 +33,15 @@ INCOMPLETE = "Incomplete"  # the state name automations match (docs/operations.m
 
 
 @task(cache_policy=NO_CACHE, task_run_name="detect {day}")
-def detect(lake: Path, day: date, memory_limit: str, threads: int) -> dict:
-    return detect_day(lake, day, memory_limit, threads)
+def detect(lake: Path, day: date, memory_limit: str, threads: int, timezone: str) -> dict:
+    return detect_day(lake, day, memory_limit, threads, timezone)
 
 
 @task(retries=2, retry_delay_seconds=5, retry_condition_fn=is_io_error, cache_policy=NO_CACHE,
       task_run_name="report {day}")
 def report(lake: Path, reports: Path, day: date, lang: str, run_state: dict, memory_limit: str,
-           threads: int) -> ReportResult:
-    return write_report(lake, reports, day, lang, run_state, memory_limit, threads)
+           threads: int, timezone: str) -> ReportResult:
+    return write_report(lake, reports, day, lang, run_state, memory_limit, threads, timezone)
 
 
 def publish_artifacts(result: ReportResult, night: dict) -> None:

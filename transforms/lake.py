@@ -186,11 +186,22 @@ def sql_in_list(values: list[str]) -> str:
 # nightly's peak stays near 1.4-1.5 GB from a 10M- to a 40M-event day at 1 GB, at the same
 # speed; at 2 GB the stages after ingest grew to 2.4 GB at 40M without running faster.
 DEFAULT_MEMORY_LIMIT = "1GB"
+# The local time of the monitored services (the `timezone` setting): working hours, local times
+# in views and reports. Connections stay in UTC; the SQL reads the zone from this variable.
+DEFAULT_TIMEZONE = "Europe/Paris"
 
 
-def configure(conn: duckdb.DuckDBPyConnection, memory_limit: str, threads: int, spill: Path | None) -> None:
-    """Session settings every Vigie connection shares: UTC, bounded memory, spill folder."""
+def timezone_statement(timezone: str) -> str:
+    """`set variable vigie_timezone = '...'`: what the `to_local_time` macro (sql/views) converts to."""
+    return f"set variable vigie_timezone = {sql_string(timezone)}"
+
+
+def configure(conn: duckdb.DuckDBPyConnection, memory_limit: str, threads: int, spill: Path | None,
+              timezone: str = DEFAULT_TIMEZONE) -> None:
+    """Session settings every Vigie connection shares: UTC, the local time zone, bounded memory,
+    spill folder."""
     conn.execute("set TimeZone = 'UTC'")
+    conn.execute(timezone_statement(timezone))
     conn.execute(f"set memory_limit = '{memory_limit}'")
     # Parquet footers read once per connection, not once per query: a view over many files
     # (union_by_name) otherwise re-reads every file's metadata each time a query binds it,

@@ -295,9 +295,9 @@ def _skipped_by_cause(rules: list[dict], missing_sources: set[str]) -> list[tupl
 
 # --- the steps, as plain calls or as Prefect tasks --------------------------------------------
 
-def detect_day(lake: Path, day: date, memory_limit: str, threads: int) -> dict:
+def detect_day(lake: Path, day: date, memory_limit: str, threads: int, timezone: str) -> dict:
     """Baselines, rules, findings and incidents of one day, as a plain dict for the summary."""
-    summary = run_day(lake, day, memory_limit=memory_limit, threads=threads)
+    summary = run_day(lake, day, memory_limit=memory_limit, threads=threads, timezone=timezone)
     return {"day": str(day), "findings": summary.findings, "incidents": summary.incidents,
             "by_severity": summary.by_severity, "baseline_days": summary.baseline_days,
             "seconds": summary.seconds,
@@ -311,8 +311,8 @@ class Steps:
     their tasks (same signatures) so that a run shows them and retries the I/O ones."""
 
     ingest_file: Callable[[Path, str, IngestOptions], FileResult] = ingest_path
-    detect: Callable[[Path, date, str, int], dict] = detect_day
-    report: Callable[[Path, Path, date, str, dict, str, int], ReportResult] = write_report
+    detect: Callable[[Path, date, str, int, str], dict] = detect_day
+    report: Callable[[Path, Path, date, str, dict, str, int, str], ReportResult] = write_report
     published: Callable[[ReportResult, dict], None] = lambda result, night: None
     # a night's files staged side by side (the flow's Dask task runner, transforms/distributed.py)
     ingest_batch: Callable[[list[Path], IngestOptions], list[FileResult]] | None = None
@@ -363,7 +363,7 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
     entries = manifest.load_all(lake)  # what each day is judged on: ingest is over
     for d in days:
         t = time.monotonic()
-        detected = steps.detect(lake, d, settings.duckdb_memory_limit, settings.duckdb_threads)
+        detected = steps.detect(lake, d, settings.duckdb_memory_limit, settings.duckdb_threads, settings.timezone)
         summary.detections.append(detected)
         summary.steps.append(StepTiming(f"detect {d}", round(time.monotonic() - t, 2),
                                         f"{detected['findings']} findings, {detected['incidents']} incidents"))
@@ -379,7 +379,7 @@ def run_night(day: date, settings: Settings, opts: IngestOptions | None = None,
         state = {"late_files": late_for_day, "rules": detected["rules"], "detection": {"status": "ran"},
                  "night": night}
         result = steps.report(lake, reports, d, settings.lang, state, settings.duckdb_memory_limit,
-                              settings.duckdb_threads)
+                              settings.duckdb_threads, settings.timezone)
         summary.reports.append({k: v for k, v in asdict(result).items() if k != "markdown"})
         summary.steps.append(StepTiming(f"report {d}", round(time.monotonic() - t, 2),
                                         f"{result.incidents} incidents, {result.people_exposed} people exposed"))

@@ -6,11 +6,14 @@ where the inbox, the lake and the reports live, and an operator sets them in one
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
+import duckdb
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,7 +21,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT
+from transforms.lake import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE
+
+
+@functools.cache
+def _duckdb_zones() -> frozenset[str]:
+    """The time zones DuckDB's SQL knows (its own ICU data, not the system's)."""
+    with duckdb.connect() as conn:
+        return frozenset(name for (name,) in conn.execute("select name from pg_timezone_names()").fetchall())
 
 
 def _toml_file() -> Path:
@@ -40,7 +50,8 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key (prefer the key file); "
                                             "never shown by repr() or in errors")
     lang: Literal["fr", "en"] = Field(default="fr", description="Report language: fr or en")
-    timezone: str = Field(default="Europe/Paris", description="Local time of the monitored services")
+    timezone: str = Field(default=DEFAULT_TIMEZONE, description="Local time of the monitored services "
+                          "(an IANA name such as Indian/Reunion): the cron, working hours, the report's times")
     nightly_cron: str = Field(default="30 2 * * *", description="Cron of the nightly deployment")
     duckdb_memory_limit: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DuckDB memory cap per process")
     duckdb_threads: int = Field(default=0, description="DuckDB threads (0: all cores)")
@@ -65,6 +76,22 @@ class Settings(BaseSettings):
     notify_smtp_starttls: bool = Field(default=False, description="STARTTLS before sending")
     notify_smtp_user: str | None = Field(default=None, description="SMTP login (optional)")
     notify_smtp_password: SecretStr | None = Field(default=None, description="SMTP password (optional)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """A zone both Python (the cron, "yesterday") and DuckDB (every local time in SQL) know:
+        a typo stops the command at start-up with its name, not a DuckDB error at 02:30."""
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError; a path a ValueError
+            known = False
+        else:
+            known = value in _duckdb_zones()
+        if not known:
+            raise ValueError(f"unknown time zone {value!r}: an IANA name such as Europe/Paris, Indian/Reunion, "
+                             "America/Cayenne")
+        return value
 
     @classmethod
     def settings_customise_sources(

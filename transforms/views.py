@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR, configure
+from transforms.lake import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE, SQL_DIR, configure
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
 # tables whose later partitions carry columns earlier ones lack (see define_views)
@@ -189,6 +189,10 @@ def _define(conn: duckdb.DuckDBPyConnection, lake: Path | RemoteLake, days: Iter
                      f"format = 'auto', columns = {MANIFEST_COLUMNS})")
         conn.execute(statement)
         statements.append(statement)
+    if conn.execute("select getvariable('vigie_timezone') is null").fetchall()[0][0]:
+        # local times and working hours would silently read NULL: configure() sets the zone
+        raise RuntimeError("this DuckDB connection has no vigie_timezone: open it with "
+                           "transforms.views.connect() or transforms.lake.configure()")
     for view_file in sorted((SQL_DIR / "views").glob("*.sql")):
         text = view_file.read_text(encoding="utf-8")
         conn.execute(text)
@@ -197,10 +201,11 @@ def _define(conn: duckdb.DuckDBPyConnection, lake: Path | RemoteLake, days: Iter
 
 
 def connect(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0,
-            days: Iterable[date] | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection over the lake, every view defined (over `days` only, if given)."""
+            days: Iterable[date] | None = None, timezone: str = DEFAULT_TIMEZONE) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection over the lake, every view defined (over `days` only, if
+    given), local times in `timezone`."""
     conn = duckdb.connect()
-    configure(conn, memory_limit, threads, None)
+    configure(conn, memory_limit, threads, None, timezone)
     from transforms import storage
 
     define_views(conn, lake if storage.is_remote(lake) else Path(lake).resolve(), days)

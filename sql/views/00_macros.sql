@@ -1,8 +1,10 @@
 -- Small helpers every view, rule and analyst uses: local time, user-agent family, network key.
-create or replace macro paris_time(ts) as timezone('Europe/Paris', ts::timestamptz);
--- Working hours are local (Europe/Paris): Monday-Friday, 07:00-20:00.
+-- A UTC timestamp as the services' local time: the `timezone` setting (default Europe/Paris),
+-- which every Vigie connection sets as the variable vigie_timezone (transforms.lake.configure).
+create or replace macro to_local_time(ts) as timezone(getvariable('vigie_timezone'), ts::timestamptz);
+-- Working hours are local: Monday-Friday, 07:00-20:00.
 create or replace macro is_off_hours(ts) as
-    isodow(paris_time(ts)) >= 6 or hour(paris_time(ts)) < 7 or hour(paris_time(ts)) >= 20;
+    isodow(to_local_time(ts)) >= 6 or hour(to_local_time(ts)) < 7 or hour(to_local_time(ts)) >= 20;
 -- Browser family without version, so an auto-update keeps the same family.
 create or replace macro ua_family(ua) as case
     when ua is null then 'unknown'

@@ -23,7 +23,7 @@ from app_events e;
 create or replace view app_activity as
 select
     a.*,
-    paris_time(a.event_time) as local_time,
+    to_local_time(a.event_time) as local_time,
     is_off_hours(a.event_time) as off_hours,
     ua_family(a.user_agent) as ua_family,
     ua_key(a.user_agent) as ua_key

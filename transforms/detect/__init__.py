@@ -11,18 +11,20 @@ from pathlib import Path
 
 from transforms.detect import baselines, incidents
 from transforms.detect.runner import DetectSummary, Rule, RuleResult, load_rules, run_rules, write_findings
-from transforms.lake import DEFAULT_MEMORY_LIMIT, private_dir
+from transforms.lake import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE, private_dir
 from transforms.views import connect, define_views, night_days
 
 __all__ = ["DetectSummary", "Rule", "RuleResult", "load_rules", "run_day", "run_days"]
 
 
 def run_day(lake: Path, day: date, rules: list[Rule] | None = None, overrides: dict | None = None,
-            memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0, link: bool = True) -> DetectSummary:
+            memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0, link: bool = True,
+            timezone: str = DEFAULT_TIMEZONE) -> DetectSummary:
     """Update the day's baselines, run every rule, write the day's findings, relink incidents.
 
     `overrides` maps rule id → {parameter: value}. Re-running a day replaces its baseline
-    partition and findings file with identical content (deterministic uids).
+    partition and findings file with identical content (deterministic uids). `timezone`: the
+    services' local time (working hours, local times), the `timezone` setting.
     """
     started = time.monotonic()
     lake = Path(lake).resolve()
@@ -30,7 +32,7 @@ def run_day(lake: Path, day: date, rules: list[Rule] | None = None, overrides: d
     rules = load_rules() if rules is None else rules
     summary = DetectSummary(day=day)
     window = night_days(day)  # only the partitions the night reads: its cost does not grow with the lake
-    conn = connect(lake, memory_limit, threads, window)
+    conn = connect(lake, memory_limit, threads, window, timezone)
     try:
         summary.baseline_days = baselines.update(conn, lake, day)
         define_views(conn, lake, window)  # account_daily now has the new partitions

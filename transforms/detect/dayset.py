@@ -9,7 +9,7 @@ re-evaluated the history macros, which cost more than the rules' own logic. Here
 
 - `activity()`: `day_activity`, a temp view of app_activity for the day (only that day's
   Parquet partition, read column by column by each query: nothing the size of the day is held
-  in memory), with `day_agents` (user agent → ua_family, ua_key) and `day_hours` (UTC hour →
+  in memory), with `day_agents` (user agent → ua_family, ua_key) and `day_hours` (UTC quarter-hour →
   local offset, off_hours) derived once per distinct value (`day_activity_hours` joins the
   latter for the queries that need local time);
 - `parts()`: `day_parts`, the day's events grouped once by account, session, network,

@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT
+from transforms.lake import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE
 from transforms.pseudonymise import PseudonymKey, beneficiary_pseudonym
 from transforms.views import connect
 
@@ -84,10 +84,11 @@ def _trap_index(world: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return by_account, by_ip
 
 
-def evaluate(lake: Path, labels: Path, key: PseudonymKey, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict:
+def evaluate(lake: Path, labels: Path, key: PseudonymKey, memory_limit: str = DEFAULT_MEMORY_LIMIT,
+             timezone: str = DEFAULT_TIMEZONE) -> dict:
     """One JSON-ready dict: per scenario and overall (see docs/detections.md for each key)."""
     attacks = load_labels(labels)
-    conn = connect(Path(lake), memory_limit)
+    conn = connect(Path(lake), memory_limit, timezone=timezone)
     try:
         rows = [dict(zip(FINDING_COLUMNS, f, strict=True)) for f in conn.execute(
             f"select {', '.join(FINDING_COLUMNS)} from findings").fetchall()]

@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 
 from transforms.detect.incidents import days_of_night
-from transforms.lake import DEFAULT_MEMORY_LIMIT, crash_point, private_dir, safe_name
+from transforms.lake import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE, crash_point, private_dir, safe_name
 from transforms.report.collect import collect, dumps
 from transforms.report.i18n import LANGS, check_lang
 from transforms.report.ocsf import detection_finding
@@ -122,7 +122,7 @@ def _csv(rows: list[dict]) -> str:
 
 
 def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_state: dict | None = None,
-                 memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0,
+                 memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0, timezone: str = DEFAULT_TIMEZONE,
                  main_lang: str | None = None, reference: Path | None = None) -> ReportResult:
     """Collect `day` from the lake and write its report folder; return what it holds.
 
@@ -130,7 +130,8 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
     In another language, the report goes to `report.<lang>.html`/`.md` and nothing else is
     touched; the whole folder (main report, machine-readable files) is written only when the
     day has no main report yet, so that a translation never stands alone. `reference` is the
-    reference-data folder (organisation names from its `orgs.csv`).
+    reference-data folder (organisation names from its `orgs.csv`); `timezone` the services' local
+    time (the `timezone` setting), which the report's local times are in and name.
     """
     check_lang(lang)
     main = check_lang(main_lang or lang)
@@ -143,9 +144,9 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
             reference = storage.local_of(reference)
     state = load_run_state(reports, day) if run_state is None else run_state
     # only the partitions the day's report reads: its window and its incidents' days
-    conn = connect(lake, memory_limit, threads, night_days(day, days_of_night(Path(lake), day)))
+    conn = connect(lake, memory_limit, threads, night_days(day, days_of_night(Path(lake), day)), timezone)
     try:
-        data = collect(conn, Path(lake), day, main, state, reference)
+        data = collect(conn, Path(lake), day, main, state, reference, timezone)
     finally:
         conn.close()
     folder = private_dir(report_dir(reports, day))

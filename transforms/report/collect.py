@@ -18,7 +18,7 @@ import duckdb
 import yaml
 
 from transforms import manifest, triage
-from transforms.lake import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
+from transforms.lake import DEFAULT_TIMEZONE, SQL_DIR, read_sql, sql_code, sql_in_list, used_params
 from transforms.report import story
 
 RULES_DIR = SQL_DIR / "detections"
@@ -172,8 +172,9 @@ def _health(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, run_state: d
 
 
 def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = "fr",
-            run_state: dict | None = None, reference: Path | None = None) -> dict:
-    """Everything the templates and the JSON outputs need for `day` (plain dicts and lists)."""
+            run_state: dict | None = None, reference: Path | None = None, timezone: str = DEFAULT_TIMEZONE) -> dict:
+    """Everything the templates and the JSON outputs need for `day` (plain dicts and lists);
+    `timezone`: the zone `conn`'s local times are in (its name goes into the report's words)."""
     rules = rule_catalogue()
     orgs = org_names(reference)
     for rule_id, title in conn.execute("select rule_id, any_value(title) from findings where event_date "
@@ -214,6 +215,7 @@ def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = 
     return {
         "day": day,
         "lang": lang,
+        "timezone": timezone,
         "incidents": incidents,
         "findings": findings,
         "by_severity": by_severity,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from transforms.lake import DEFAULT_TIMEZONE
+
 LANGS = ("fr", "en")
 
 _FR_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -19,6 +21,8 @@ _FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", 
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Vigie — rapport de sécurité du {day}",
+        "paris_time": "heure de Paris",
+        "local_time": "heure locale ({zone})",
         "subtitle": "Journaux ProConnect et application partenaire, journée du {day} (UTC)",
         "glance": "La journée en bref",
         "incidents": "Incidents",
@@ -41,7 +45,7 @@ LABELS: dict[str, dict[str, str]] = {
         "attack": "Techniques ATT&CK",
         "accounts": "Comptes",
         "sessions": "Sessions",
-        "timeline": "Consultations par heure (heure de Paris) du compte {account}, comparées à son profil habituel",
+        "timeline": "Consultations par heure ({zone}) du compte {account}, comparées à son profil habituel",
         "days_chart": "Personnes consultées par jour par le compte {account} (14 jours)",
         "legend_incident": "sessions de l'incident",
         "legend_other": "autre activité du compte",
@@ -76,7 +80,7 @@ LABELS: dict[str, dict[str, str]] = {
         "new_incident": "nouveau",
         "story_who": "Compte {account} ({org}), rôle {roles}.",
         "story_where": "Depuis {sources}.",
-        "story_when": "Entre le {first} et le {last} (heure de Paris), sur {days} jour(s) ; {off_pct} % des consultations hors heures ouvrées.",
+        "story_when": "Entre le {first} et le {last} ({zone}), sur {days} jour(s) ; {off_pct} % des consultations hors heures ouvrées.",
         "story_what": "{reads} consultations de fiches ({out_pct} % hors portefeuille), {lists} lignes de listes, {exports} lignes exportées, {created} comptes créés, navigateur : {ua}.",
         "story_count": "{people} personnes exposées, dont {nir} avec leur numéro de sécurité sociale (NIR).",
         "story_scope": "Périmètre complet depuis la première activité malveillante trouvée ({first}), lac fouillé depuis le {searched} ; les seules sessions signalées en exposent {flagged}.",
@@ -134,6 +138,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Vigie — security report for {day}",
+        "paris_time": "Paris time",
+        "local_time": "local time ({zone})",
         "subtitle": "ProConnect and partner-application logs, day of {day} (UTC)",
         "glance": "The day at a glance",
         "incidents": "Incidents",
@@ -156,7 +162,7 @@ LABELS: dict[str, dict[str, str]] = {
         "attack": "ATT&CK techniques",
         "accounts": "Accounts",
         "sessions": "Sessions",
-        "timeline": "Record views per hour (Paris time) by account {account}, against its usual profile",
+        "timeline": "Record views per hour ({zone}) by account {account}, against its usual profile",
         "days_chart": "People read per day by account {account} (14 days)",
         "legend_incident": "the incident's sessions",
         "legend_other": "the account's other activity",
@@ -191,7 +197,7 @@ LABELS: dict[str, dict[str, str]] = {
         "new_incident": "new",
         "story_who": "Account {account} ({org}), role {roles}.",
         "story_where": "From {sources}.",
-        "story_when": "Between {first} and {last} (Paris time), over {days} day(s); {off_pct}% of record views outside working hours.",
+        "story_when": "Between {first} and {last} ({zone}), over {days} day(s); {off_pct}% of record views outside working hours.",
         "story_what": "{reads} record views ({out_pct}% out of portfolio), {lists} list rows, {exports} exported rows, {created} accounts created, browser: {ua}.",
         "story_count": "{people} people exposed, {nir} of them with their social security number (NIR).",
         "story_scope": "Full scope since the first malicious activity found ({first}), the lake searched back to {searched}; the flagged sessions alone exposed {flagged}.",
@@ -400,6 +406,14 @@ def rule_status(rule: dict, lang: str) -> str:
     if message.startswith("failed: "):
         return LABELS[lang]["rule_failed"].format(error=message.removeprefix("failed: "))
     return message or str(rule.get("status") or "")
+
+
+def local_time_name(timezone: str, lang: str) -> str:
+    """How the report names its local times: "heure de Paris" for the default zone (Europe/Paris),
+    else "heure locale (Indian/Reunion)" with the zone's name (the `timezone` setting)."""
+    if timezone == DEFAULT_TIMEZONE:
+        return LABELS[lang]["paris_time"]
+    return LABELS[lang]["local_time"].format(zone=timezone)
 
 
 def check_lang(lang: str) -> str:

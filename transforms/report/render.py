@@ -25,6 +25,7 @@ from transforms.report.i18n import (
     check_lang,
     day_month,
     describe_reasons,
+    local_time_name,
     long_date,
     number,
     numeric_date,
@@ -70,8 +71,9 @@ def _browsers(sources: list[dict], lang: str) -> str:
     return text + (", " + L["devices"].format(n=devices) if devices else "")
 
 
-def story(inc: dict, lang: str) -> dict[str, str]:
-    """The incident told in five short sentences: who, from where, when, what, how many."""
+def story(inc: dict, lang: str, zone: str) -> dict[str, str]:
+    """The incident told in five short sentences: who, from where, when, what, how many (`zone`:
+    the name of its local times, `local_time_name`)."""
     L = LABELS[lang]
     a = inc.get("activity") or {}
     n = lambda v: number(v, lang)  # noqa: E731
@@ -107,7 +109,7 @@ def story(inc: dict, lang: str) -> dict[str, str]:
     out = {
         "who": who,
         "from_where": where,
-        "when": L["story_when"].format(first=short_time(a.get("first_local"), lang),
+        "when": L["story_when"].format(first=short_time(a.get("first_local"), lang), zone=zone,
                                        last=short_time(a.get("last_local"), lang),
                                        days=a.get("active_days") or 0,
                                        off_pct=_pct(a.get("off_hours_reads"), a.get("reads"))),
@@ -212,6 +214,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
 def context(data: dict, exposed_dir: str) -> dict:
     lang = data["lang"]
     L = LABELS[lang]
+    zone = local_time_name(data["timezone"], lang)
     incidents = []
     rank = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
     for inc in data["incidents"]:
@@ -222,7 +225,7 @@ def context(data: dict, exposed_dir: str) -> dict:
         exposed_path = exposed_dir + safe_name(inc["incident_uid"]) + ".csv"
         incidents.append({
             **inc,
-            "story": story(inc, lang),
+            "story": story(inc, lang, zone),
             "plan": plan(inc, lang, exposed_path),
             "headline": storyline.headline(inc["rule_ids"], lang, fallback),
             "severity_label": SEVERITY[lang][inc["severity"]],
@@ -237,12 +240,12 @@ def context(data: dict, exposed_dir: str) -> dict:
             + (L["decision_until"].format(until=numeric_date(_day(decision["until"]), lang))
                if decision.get("until") else "")
             if decision else "",
-            "hours_svg": svg.hourly_chart(inc["hours"], L, L["timeline"].format(account=account))
+            "hours_svg": svg.hourly_chart(inc["hours"], L, L["timeline"].format(account=account, zone=zone))
             if inc["hours"] else "",
             "days_svg": svg.daily_chart(inc["account_days"], "event_date", "people",
                                         L["days_chart"].format(account=account), no_data=L["no_data"])
             if inc["account_days"] else "",
-            "timeline_title": L["timeline"].format(account=account),
+            "timeline_title": L["timeline"].format(account=account, zone=zone),
             "days_title": L["days_chart"].format(account=account),
         })
     groups = [(g, L["group_" + g], [i for i in incidents if i["group"] in members])
