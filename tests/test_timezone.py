@@ -1,0 +1,129 @@
+"""The `timezone` setting reaches every local time: the nightly's working hours, the report's
+words, the analysts' connections; an unknown zone stops the command at start-up.
+
+Why: France Travail also serves La Réunion, the Antilles, Guyane and Mayotte; a deployment there
+says its zone (VIGIE_TIMEZONE), and the same events must then be judged in that local time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+from vigie_testing import plain_vigie_env
+from world_for_reports import write_inbox
+
+from flows.cli import app
+
+DAY = date(2025, 7, 1)  # a Tuesday: Paris is UTC+2, La Réunion UTC+4
+SHIFT = timedelta(hours=3)  # the attack at 04:00-05:00 UTC: 06:00 in Paris (off hours), 08:00 in La Réunion
+
+
+def _shifted_inbox(inbox: Path) -> None:
+    """The day's world (two agents at work, one 240-record extraction), three hours later: the
+    extraction then falls before 07:00 in Paris and after 07:00 in La Réunion."""
+    for path in write_inbox(inbox, [DAY], DAY, proconnect=True):
+        lines = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.startswith("{"):
+                lines.append(line)  # the unreadable line stays as it is
+                continue
+            event = json.loads(line)
+            if "ts" in event:
+                ts = datetime.strptime(event["ts"], "%Y-%m-%dT%H:%M:%S.%fZ") + SHIFT
+                event["ts"] = ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            else:
+                event["time"] += int(SHIFT.total_seconds() * 1000)
+            lines.append(json.dumps(event))
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def _night(root: Path, monkeypatch: pytest.MonkeyPatch, zone: str | None) -> dict:
+    root.mkdir()
+    plain_vigie_env(monkeypatch, root, "timezone-test-key-0123456789abcdef")
+    if zone is None:
+        monkeypatch.delenv("VIGIE_TIMEZONE", raising=False)
+    else:
+        monkeypatch.setenv("VIGIE_TIMEZONE", zone)
+    _shifted_inbox(root / "inbox")
+    result = CliRunner().invoke(app, ["nightly", "--date", str(DAY)])
+    assert result.exit_code == 0, result.output
+    lake = root / "lake"
+    conn = duckdb.connect()
+    off_hours = conn.execute("select sum(off_hours_reads)::int from read_parquet($p)",
+                             {"p": str(lake / "account_daily" / f"event_date={DAY}" / "*.parquet")}).fetchall()[0][0]
+    rules = {r for (r,) in conn.execute("select distinct rule_id from read_parquet($p)",
+                                        {"p": str(lake / "findings" / f"event_date={DAY}" / "*.parquet")}).fetchall()}
+    return {"off_hours_reads": off_hours, "rules": rules,
+            "report": (root / "reports" / str(DAY) / "report.md").read_text(encoding="utf-8")}
+
+
+def test_a_reunion_night_judges_working_hours_in_reunion_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The same events through `vigie nightly`: off hours in Paris (06:00), working hours in
+    La Réunion (08:00); the report names the zone it tells times in."""
+    paris = _night(tmp_path / "paris", monkeypatch, None)
+    reunion = _night(tmp_path / "reunion", monkeypatch, "Indian/Reunion")
+
+    assert paris["off_hours_reads"] >= 240 and "off_hours_bulk" in paris["rules"]
+    assert reunion["off_hours_reads"] == 0 and "off_hours_bulk" not in reunion["rules"]
+    assert reunion["rules"] - {"off_hours_bulk"} == paris["rules"] - {"off_hours_bulk"}  # the rest is the same
+    assert "(heure de Paris)" in paris["report"] and "heure locale" not in paris["report"]
+    assert "(heure locale (Indian/Reunion))" in reunion["report"] and "heure de Paris" not in reunion["report"]
+    # the story's times are local: 06:00 in Paris, 08:00 in La Réunion
+    assert "06:00" in paris["report"] and "08:00" in reunion["report"]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Pariss", "localtime", "Indian/La_Reunion"])
+def test_an_unknown_zone_stops_at_start_up_with_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         zone: str):
+    plain_vigie_env(monkeypatch, tmp_path, "timezone-test-key-0123456789abcdef")
+    monkeypatch.setenv("VIGIE_TIMEZONE", zone)
+    (tmp_path / "inbox").mkdir()
+    result = CliRunner().invoke(app, ["nightly", "--date", str(DAY)])
+    assert result.exit_code == 2, result.output
+    assert "invalid settings" in result.output and f"unknown time zone '{zone}'" in result.output
+    assert not (tmp_path / "lake").exists()
+
+
+def test_the_analysts_connections_use_the_zone(tmp_path: Path):
+    """`vigie query`/`shell` (open_lake) and the stock CLI's init file convert as the nightly does."""
+    from transforms.workbench import init_file_text, open_lake
+
+    (tmp_path / "lake").mkdir()
+    noon_utc = "timestamp '2025-07-01 12:00'"
+    conn = open_lake(tmp_path / "lake", timezone="America/Cayenne")
+    assert conn.execute(f"select to_local_time({noon_utc})::varchar, is_off_hours({noon_utc})").fetchall() == [
+        ("2025-07-01 09:00:00", False)]
+    conn = open_lake(tmp_path / "lake")  # the default: Paris
+    assert conn.execute(f"select to_local_time({noon_utc})::varchar").fetchall() == [("2025-07-01 14:00:00",)]
+    init = init_file_text(tmp_path / "lake", "Indian/Reunion")
+    assert "set variable vigie_timezone = 'Indian/Reunion';" in init.splitlines()
+    stock = duckdb.connect()
+    for statement in init.split(";\n"):
+        if statement.strip() and not statement.lstrip().startswith("."):
+            stock.execute("\n".join(line for line in statement.splitlines() if not line.startswith(".")))
+    assert stock.execute(f"select to_local_time({noon_utc})::varchar").fetchall() == [("2025-07-01 16:00:00",)]
+
+
+def test_a_connection_without_a_zone_is_refused(tmp_path: Path):
+    """Views on a connection nobody configured would read NULL local times: refused, loudly."""
+    from transforms.views import define_views
+
+    (tmp_path / "lake").mkdir()
+    with pytest.raises(RuntimeError, match="vigie_timezone"):
+        define_views(duckdb.connect(), tmp_path / "lake")
+
+
+def test_quarter_hour_zones(tmp_path: Path):
+    """Working hours start at 07:00 local in a +05:30 zone too."""
+    from transforms.views import connect
+
+    (tmp_path / "lake").mkdir()
+    conn = connect(tmp_path / "lake", timezone="Asia/Kolkata")
+    rows = conn.execute("select is_off_hours(timestamp '2025-07-01 01:15'), is_off_hours(timestamp '2025-07-01 01:30')"
+                        ).fetchall()
+    assert rows == [(True, False)]  # 06:45 and 07:00 in Kolkata
