@@ -361,12 +361,13 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
                                     "than the setting's goes to report.<lang>.html beside report.html")) -> None:
     """Write (again) the report of a day from the lake, without Prefect."""
     from transforms.report import write_report
-    from transforms.settings import Settings
+    from transforms.settings import Settings, check_lang
 
     settings = Settings()
-    lang = lang or settings.lang
-    if lang not in ("fr", "en"):
-        fail("--lang must be fr or en")
+    try:
+        lang = check_lang(lang or settings.lang)
+    except ValueError as exc:
+        fail(f"--lang: {exc}")
     from transforms.lake import lake_lock
     from transforms.nightly import NightRefused, assess_day, check_day, night_has_run
     from transforms.report import load_run_state

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -22,6 +22,16 @@ from pydantic_settings import (
 )
 
 from transforms.lake import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE
+
+Lang = Literal["fr", "en"]
+LANGS: tuple[str, ...] = get_args(Lang)  # the report's languages (transforms/report/i18n.py has their words)
+
+
+def check_lang(lang: str) -> Lang:
+    """The one check of a report language: the setting, `vigie report --lang`, `write_report`."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown report language {lang!r}; expected one of {', '.join(LANGS)}")
+    return cast(Lang, lang)
 
 
 @functools.cache
@@ -49,7 +59,7 @@ class Settings(BaseSettings):
     pseudonym_key_file: Path | None = Field(default=None, description="File holding the HMAC key")
     pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key (prefer the key file); "
                                             "never shown by repr() or in errors")
-    lang: Literal["fr", "en"] = Field(default="fr", description="Report language: fr or en")
+    lang: Lang = Field(default="fr", description="Report language: fr or en")
     timezone: str = Field(default=DEFAULT_TIMEZONE, description="Local time of the monitored services "
                           "(an IANA name such as Indian/Reunion): the cron, working hours, the report's times")
     nightly_cron: str = Field(default="30 2 * * *", description="Cron of the nightly deployment")
@@ -76,6 +86,11 @@ class Settings(BaseSettings):
     notify_smtp_starttls: bool = Field(default=False, description="STARTTLS before sending")
     notify_smtp_user: str | None = Field(default=None, description="SMTP login (optional)")
     notify_smtp_password: SecretStr | None = Field(default=None, description="SMTP password (optional)")
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _known_lang(cls, value: str) -> str:
+        return check_lang(value)
 
     @field_validator("timezone")
     @classmethod

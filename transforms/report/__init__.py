@@ -33,9 +33,9 @@ from pathlib import Path
 from transforms.detect.incidents import days_of_night
 from transforms.lake import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE, crash_point, private_dir, safe_name
 from transforms.report.collect import collect, dumps
-from transforms.report.i18n import LANGS, check_lang
 from transforms.report.ocsf import detection_finding
 from transforms.report.render import in_language, render_html, render_markdown, render_summary
+from transforms.settings import LANGS, check_lang
 from transforms.views import connect, night_days
 
 RUN_FILE = "run.json"

@@ -12,8 +12,6 @@ from datetime import date, datetime
 
 from transforms.lake import DEFAULT_TIMEZONE
 
-LANGS = ("fr", "en")
-
 _FR_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
               "octobre", "novembre", "décembre")
@@ -414,12 +412,6 @@ def local_time_name(timezone: str, lang: str) -> str:
     if timezone == DEFAULT_TIMEZONE:
         return LABELS[lang]["paris_time"]
     return LABELS[lang]["local_time"].format(zone=timezone)
-
-
-def check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"unknown report language {lang!r}; expected one of {', '.join(LANGS)}")
-    return lang
 
 
 def number(value: object, lang: str) -> str:

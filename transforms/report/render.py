@@ -22,7 +22,6 @@ from transforms.report.i18n import (
     REASONS,
     SEVERITY,
     SOURCES,
-    check_lang,
     day_month,
     describe_reasons,
     local_time_name,
@@ -34,6 +33,7 @@ from transforms.report.i18n import (
     translate,
     warning,
 )
+from transforms.settings import check_lang
 
 TEMPLATES = Path(__file__).parent / "templates"
 
