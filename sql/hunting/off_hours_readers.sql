@@ -1,4 +1,4 @@
--- Accounts reading records at night or at the weekend (Paris time) on a day, most first.
+-- Accounts reading records at night or at the weekend (local time) on a day, most first.
 -- Scripted extraction runs when the owner sleeps; service accounts (role SERVICE) are shown
 -- but marked, since their batch work is expected at night.
 -- @param day          the UTC day (YYYY-MM-DD)
