@@ -521,6 +521,26 @@ def serve(cron: str = typer.Option(None, help="Cron of the nightly run (default:
         console.print("stopped")
 
 
+@app.command()
+def deploy(work_pool: str = typer.Option(..., "--work-pool", help="Prefect work pool (created beforehand)"),
+           cron: str = typer.Option(None, help="Cron of the nightly run (default: settings, 30 2 * * *)"),
+           timezone: str = typer.Option(None, help="Time zone of the cron (default: settings)")) -> None:
+    """Register the nightly and backfill deployments on a work pool; its workers run this checkout."""
+    from flows.deploy import NoServerError
+
+    if not api_url():  # no preflight: the key and the inbox are the worker's, checked by its runs
+        fail(str(NoServerError()))
+    _prefect_server()
+    from flows.deploy import deploy_to_pool
+
+    try:
+        ids = deploy_to_pool(work_pool, cron, timezone)
+    except ValueError as exc:  # Prefect: unknown work pool
+        fail(str(exc))
+    console.print(f"{len(ids)} deployments on work pool {work_pool!r}: vigie-nightly/vigie-nightly, "
+                  "vigie-backfill/vigie-backfill")
+
+
 # --- the analyst's workbench (transforms/workbench.py) -------------------------------------
 
 def _open_lake():  # noqa: ANN202
