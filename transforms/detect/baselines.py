@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.detect import dayset
-from transforms.lake import new_tmp_dir, partition_dir, publish, read_sql
+from transforms.lake.layout import new_tmp_dir, partition_dir, publish, read_sql
 
 HISTORY_DAYS = 28
 

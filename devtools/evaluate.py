@@ -18,9 +18,9 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT
-from transforms.pseudonymise import PseudonymKey, beneficiary_pseudonym
-from transforms.views import connect
+from transforms.ingest.pseudonymise import PseudonymKey, beneficiary_pseudonym
+from transforms.lake.layout import DEFAULT_MEMORY_LIMIT
+from transforms.lake.views import connect
 
 HIGH = ("high", "critical")
 MEDIUM_UP = ("medium", "high", "critical")

@@ -1,7 +1,7 @@
 """The analyst's workbench: read-only queries, an interactive shell, hunts, the stock CLI.
 
 Why one module: `vigie query`, `vigie shell`, `vigie hunt` and the init file for the stock
-DuckDB command line must open the very same views the detections use (`transforms.views`),
+DuckDB command line must open the very same views the detections use (`transforms.lake.views`),
 and none of them may change the lake. The connection is an in-memory DuckDB whose views
 read the lake's Parquet files; statements that could write files, attach databases, load
 extensions or change settings are refused before they run, and the configuration is locked.
@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR
-from transforms.views import define_views
+from transforms.lake.layout import DEFAULT_MEMORY_LIMIT, SQL_DIR
+from transforms.lake.views import define_views
 
 HUNTING_DIR = SQL_DIR / "hunting"
 FORMATS = ("table", "csv", "tsv", "json", "parquet")
@@ -48,7 +48,7 @@ class ReadOnlyError(ValueError):
 
 def open_lake(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with every view over `lake`; its configuration is locked."""
-    from transforms import storage
+    from transforms.lake import storage
 
     remote = storage.is_remote(lake)
     if remote:
@@ -246,7 +246,7 @@ def _table_text(table: pa.Table, max_rows: int, width: int | None = None) -> str
 
 def init_file_text(lake: Path) -> str:
     """An init file for the stock `duckdb` CLI: the same views, absolute paths, UTC."""
-    from transforms import storage
+    from transforms.lake import storage
 
     if storage.is_remote(lake):  # the stock CLI would need httpfs, not installable offline
         raise ValueError(f"{storage.location(lake)} is on an object store: use `vigie shell` or `vigie query`")
@@ -422,7 +422,7 @@ def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO, lake: 
                 params = " ".join(f"{p.name}=" + (p.default if p.default is not None else "?") for p in hunt.params)
                 out.write(f"{hunt.name:28} {hunt.title}\n{'':28} {params}\n")
         elif command == ".triage" and len(words) >= 4 and lake is not None:
-            from transforms import triage
+            from transforms.workbench import triage
 
             row = triage.record_decision(conn, lake, words[1], words[2], " ".join(words[3:]))
             out.write(f"{row['incident_uid']}: {row['status']} by {row['analyst']} — {row['note']}\n")

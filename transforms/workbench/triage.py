@@ -29,7 +29,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.lake import new_tmp_dir, partition_dir, private_dir, publish, read_sql
+from transforms.lake.layout import new_tmp_dir, partition_dir, private_dir, publish, read_sql
 
 STATUSES = ("open", "acknowledged", "false_positive", "closed")
 SUPPRESSION_KINDS = ("account", "rule", "network")

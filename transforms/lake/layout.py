@@ -26,7 +26,7 @@ TMP_DIR = ".tmp"
 MANIFEST_DIR = "_manifest"
 QUARANTINE_DIR = "quarantine"
 LOCK_FILE = ".lock"
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 
 class LakeBusyError(RuntimeError):
