@@ -39,7 +39,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake.layout import DEFAULT_MEMORY_LIMIT
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT
 
 # Weekday events per simulated agent (accounts, sessions, federation lines): measured on
 # 15,000-agent worlds (891k events); the bench asks the simulator for N / EVENTS_PER_AGENT agents.
@@ -266,7 +266,7 @@ def setup(folder: Path, events: int, history_days: int, memory_limit: str, threa
     from transforms.ingest.enrich import load_reference
     from transforms.ingest.pseudonymise import PseudonymKey
     from transforms.ingest.run import IngestOptions, detect_source, ingest_file
-    from transforms.lake.views import connect
+    from transforms.lake.duck import connect
 
     started = time.perf_counter()
     world = folder / "world"
@@ -405,8 +405,9 @@ def nightly_stages(lake: Path, reports: Path, world: Path, files: list[Path], n:
     from transforms.ingest.enrich import load_reference
     from transforms.ingest.pseudonymise import PseudonymKey
     from transforms.ingest.run import IngestOptions, detect_source, ingest_file
+    from transforms.lake.duck import connect
     from transforms.lake.layout import private_dir
-    from transforms.lake.views import connect, define_views, night_days
+    from transforms.lake.views import define_views, night_days
     from transforms.report import write_report
 
     stages: list[Stage] = []

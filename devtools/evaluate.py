@@ -19,8 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from transforms.ingest.pseudonymise import PseudonymKey, beneficiary_pseudonym
-from transforms.lake.layout import DEFAULT_MEMORY_LIMIT
-from transforms.lake.views import connect
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, connect
 
 HIGH = ("high", "critical")
 MEDIUM_UP = ("medium", "high", "critical")

@@ -29,7 +29,8 @@ from flows import prefect_env  # noqa: F401  (Prefect defaults before any Prefec
 from flows.prefect_env import ServerUnreachable, api_url, require_server
 from transforms.ingest.pseudonymise import PseudonymKeyError
 from transforms.ingest.run import FileResult, IngestError
-from transforms.lake.layout import LakeBusyError, private_umask
+from transforms.lake.layout import private_umask
+from transforms.lake.lock import LakeBusyError
 
 app = typer.Typer(help="Vigie: nightly security analytics over ProConnect and partner-app logs.",
                   no_args_is_help=True, add_completion=False)
@@ -367,7 +368,7 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
     lang = lang or settings.lang
     if lang not in ("fr", "en"):
         fail("--lang must be fr or en")
-    from transforms.lake.layout import lake_lock
+    from transforms.lake.lock import lake_lock
     from transforms.nightly import NightRefused, assess_day, check_day, night_has_run
     from transforms.report import load_run_state
 
@@ -404,7 +405,7 @@ def detect(day: str = typer.Option(..., "--date", help="Day to run the rules on"
     """Update the day's baselines, run every rule, write findings and relink incidents."""
     from transforms.detect import run_day
     from transforms.lake import storage
-    from transforms.lake.layout import lake_lock
+    from transforms.lake.lock import lake_lock
     from transforms.settings import Settings
 
     settings = Settings()
@@ -521,7 +522,7 @@ def serve(cron: str = typer.Option(None, help="Cron of the nightly run (default:
         console.print("stopped")
 
 
-# --- the analyst's workbench (transforms/workbench/query.py) -------------------------------------
+# --- the analyst's workbench (transforms/workbench/) ----------------------------------------
 
 def _open_lake():  # noqa: ANN202
     from transforms.settings import Settings
@@ -545,12 +546,9 @@ def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-o
     """Run read-only SQL over the lake with every view defined (Ctrl-C cancels it)."""
     import duckdb
 
-    from transforms.workbench.query import (
-        ReadOnlyError,
-        interruptible,
-        run,
-        write_result,
-    )
+    from transforms.workbench.output import write_result
+    from transforms.workbench.query import ReadOnlyError, run
+    from transforms.workbench.shell import interruptible
 
     fmt = _output_format(fmt, output, force)
     params = _params(param)
@@ -568,7 +566,7 @@ def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-o
 def _output_format(fmt: str | None, output: Path | None, force: bool) -> str:
     """--format as given, else from -o's suffix, else table (tsv when stdout is not a terminal);
     an existing -o file is refused without --force."""
-    from transforms.workbench.query import FORMATS, check_output, default_format
+    from transforms.workbench.output import FORMATS, check_output, default_format
 
     fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
                   else "table" if output is not None else default_format())
@@ -597,7 +595,7 @@ def shell(init_file: Path = typer.Option(None, "--init-file",
     """An interactive SQL shell over the lake's views (or an init file for `duckdb -init`)."""
     from transforms.settings import Settings
     from transforms.workbench.query import init_file_text
-    from transforms.workbench.query import shell as run_shell
+    from transforms.workbench.shell import shell as run_shell
 
     if init_file is not None:
         init_file.write_text(init_file_text(Settings().lake), encoding="utf-8")
@@ -616,7 +614,9 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
     """Run a saved hunting query by name, its parameters bound (never pasted into the SQL)."""
     import duckdb
 
-    from transforms.workbench.query import hunts, interruptible, run_hunt, write_result
+    from transforms.workbench.hunts import hunts, run_hunt
+    from transforms.workbench.output import write_result
+    from transforms.workbench.shell import interruptible
 
     if name is None:
         for h in hunts().values():
@@ -655,7 +655,7 @@ def triage(incident: str = typer.Argument(None, help="Incident uid (or an unambi
     """Record a triage decision on an incident, kept append-only in the lake (survives re-runs)."""
     from transforms.settings import Settings
     from transforms.workbench import triage as triage_data
-    from transforms.workbench.query import write_result
+    from transforms.workbench.output import write_result
 
     settings = Settings()
     conn = _open_lake()
@@ -688,7 +688,7 @@ def suppress(kind: str = typer.Argument(None, help="account | rule | network"),
     """Hold back findings of a known-benign pattern until a day; applied when findings are made."""
     from transforms.settings import Settings
     from transforms.workbench import triage as triage_data
-    from transforms.workbench.query import write_result
+    from transforms.workbench.output import write_result
 
     settings = Settings()
     if show:

@@ -23,7 +23,8 @@ from transforms.config import ingest_options
 from transforms.ingest.distributed import ingest_batch, stage_file
 from transforms.ingest.run import FileResult, IngestOptions, check_source, ingest_path, ingest_run
 from transforms.lake import storage
-from transforms.lake.layout import clean_stale_tmp, lake_lock
+from transforms.lake.atomic import clean_stale_tmp
+from transforms.lake.lock import lake_lock
 from transforms.settings import Settings
 
 

@@ -29,7 +29,7 @@ DAYS = [date(2025, 7, 1) + timedelta(days=i) for i in range(2)]
 HOLD = """
 import sys, time
 from pathlib import Path
-from transforms.lake.layout import lake_lock
+from transforms.lake.lock import lake_lock
 lake, release = Path(sys.argv[1]), Path(sys.argv[2])
 with lake_lock(lake):
     print("holding", flush=True)

@@ -18,7 +18,7 @@ import pytest
 from vigie_testing import FIXTURES
 
 from transforms.ingest.run import ingest_files
-from transforms.lake.views import connect
+from transforms.lake.duck import connect
 
 ERAS = sorted(p.name.removesuffix(".jsonl") for p in (FIXTURES / "eras").glob("*.jsonl"))
 TRACKED = {"FC_AUTHORIZE_INITIATED", "FC_SSO_INITIATED", "FC_SHOWED_IDP_CHOICE", "FC_REDIRECTED_TO_HINTED_IDP",

@@ -17,7 +17,7 @@ from vigie_testing import FIXTURES, TEST_KEY
 from world_for_reports import BROWSER, CLEAR_IDS, OFFICE_IP, VICTIM, _event, app_lines
 
 from transforms.detect import run_day
-from transforms.lake.views import connect
+from transforms.lake.duck import connect
 
 D1 = date(2025, 7, 1)
 REPLAY_IP = "198.51.100.200"

@@ -208,7 +208,7 @@ def test_sql_pseudonym_equals_python_hmac():
     import hashlib
     import hmac
 
-    from transforms.lake.layout import read_sql
+    from transforms.lake.sql import read_sql
 
     for secret in (b"short", b"x" * 64, b"a-key-longer-than-one-sha256-block-" * 3):
         key = type(TEST_KEY)(secret)
@@ -238,7 +238,7 @@ def test_missing_key_stops_with_a_clear_message(tmp_path):
 
 
 def test_schema_files_match_what_ingest_writes(ingest_options):
-    from transforms.lake.views import connect
+    from transforms.lake.duck import connect
 
     ingest_files(sorted(FIXTURES.glob("*.jsonl")), ingest_options)
     from_lake = connect(ingest_options.lake)

@@ -21,7 +21,7 @@ from vigie_testing import FIXTURES, TEST_KEY
 from world_for_reports import write_inbox
 
 from transforms.lake import manifest, retention
-from transforms.lake.views import connect
+from transforms.lake.duck import connect
 
 DAYS = [date(2025, 7, 1) + timedelta(days=i) for i in range(4)]
 EVENTS = ("app_events", "account_daily")

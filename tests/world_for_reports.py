@@ -13,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake.layout import partition_dir, publish
-from transforms.lake.views import connect
+from transforms.lake.atomic import publish
+from transforms.lake.duck import connect
+from transforms.lake.layout import partition_dir
 
 OFFICE_IP = "192.0.2.10"
 ATTACKER_IP = "203.0.113.50"

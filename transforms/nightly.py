@@ -29,7 +29,10 @@ from transforms.ingest import quarantine
 from transforms.ingest.enrich import ASN_FILES, CITY_FILES, LOCATIONS_FILE, TAGS_FILE
 from transforms.ingest.run import SOURCES, FileResult, IngestOptions, file_day, ingest_files, ingest_path
 from transforms.lake import manifest, retention, storage
-from transforms.lake.layout import clean_stale_tmp, crash_point, lake_lock, partition_dir, safe_name, write_json_atomic
+from transforms.lake.atomic import clean_stale_tmp, write_json_atomic
+from transforms.lake.crash import crash_point
+from transforms.lake.layout import partition_dir, safe_name
+from transforms.lake.lock import lake_lock
 from transforms.progress import emit
 from transforms.report import ReportResult, load_run_state, save_run_state, write_report
 from transforms.report.i18n import LABELS, NIGHT, NIGHT_STATUS, describe_reasons, night_subject, number, translate

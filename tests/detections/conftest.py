@@ -34,7 +34,7 @@ def world_lake(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def findings(world_lake):
-    from transforms.lake.views import connect
+    from transforms.lake.duck import connect
 
     conn = connect(world_lake["lake"])
     rows = conn.sql("select * from findings").to_arrow_table().to_pylist()

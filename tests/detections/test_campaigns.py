@@ -17,7 +17,7 @@ RULE = "campaign_shared_infrastructure"
 
 @pytest.fixture(scope="module")
 def lake_conn(world_lake):
-    from transforms.lake.views import connect
+    from transforms.lake.duck import connect
 
     conn = connect(world_lake["lake"])
     yield conn

@@ -8,7 +8,7 @@ from datetime import date
 from devtools.evaluate import evaluate
 from transforms.detect import run_day
 from transforms.ingest.pseudonymise import PseudonymKey
-from transforms.lake.views import connect
+from transforms.lake.duck import connect
 
 
 def _uids(lake, day):

@@ -36,7 +36,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from transforms.lake.layout import new_tmp_dir, partition_dir, publish, read_sql, sql_code, sql_string
+from transforms.lake.atomic import new_tmp_dir, publish
+from transforms.lake.layout import partition_dir
+from transforms.lake.sql import read_sql, sql_code, sql_string
 from transforms.lake.views import define_views, night_days
 
 OPEN_DAYS = 30  # an incident with no finding for this many days is closed

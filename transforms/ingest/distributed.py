@@ -43,7 +43,9 @@ from transforms.ingest.run import (
     ingest_path,
 )
 from transforms.lake import manifest, storage
-from transforms.lake.layout import MANIFEST_DIR, new_tmp_dir, sql_string
+from transforms.lake.atomic import new_tmp_dir
+from transforms.lake.layout import MANIFEST_DIR
+from transforms.lake.sql import sql_string
 from transforms.progress import emit
 
 STAGING_DIR = ".staging"

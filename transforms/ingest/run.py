@@ -31,20 +31,12 @@ from transforms.ingest.pseudonymise import PseudonymKey
 from transforms.ingest.quarantine import write_quarantine
 from transforms.ingest.read import LINE_SCHEMA, ReadStats, read_lines
 from transforms.lake import manifest, retention, storage
-from transforms.lake.layout import (
-    DEFAULT_MEMORY_LIMIT,
-    QUARANTINE_DIR,
-    clean_stale_tmp,
-    configure,
-    crash_point,
-    lake_lock,
-    new_tmp_dir,
-    partition_dir,
-    publish,
-    read_sql,
-    safe_name,
-    sql_string,
-)
+from transforms.lake.atomic import clean_stale_tmp, new_tmp_dir, publish
+from transforms.lake.crash import crash_point
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, configure
+from transforms.lake.layout import QUARANTINE_DIR, partition_dir, safe_name
+from transforms.lake.lock import lake_lock
+from transforms.lake.sql import read_sql, sql_string
 from transforms.progress import emit
 
 SOURCES = {"proconnect": "auth_events", "app": "app_events"}

@@ -11,7 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from transforms.lake.layout import MANIFEST_DIR, write_json_atomic
+from transforms.lake.atomic import write_json_atomic
+from transforms.lake.layout import MANIFEST_DIR
 
 
 @dataclass

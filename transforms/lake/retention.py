@@ -32,7 +32,10 @@ from pathlib import Path
 import duckdb
 
 from transforms.lake import manifest
-from transforms.lake.layout import EVENT_TABLES, crash_point, new_tmp_dir, partition_dir, sql_string
+from transforms.lake.atomic import new_tmp_dir
+from transforms.lake.crash import crash_point
+from transforms.lake.layout import EVENT_TABLES, partition_dir
+from transforms.lake.sql import sql_string
 
 EVENT_DERIVED = (*EVENT_TABLES, "account_daily")  # kept `retention_days`
 RECORD_TABLES = ("findings", "incident_versions", "incident_exposed", "incident_members")  # kept longer

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake.layout import DEFAULT_MEMORY_LIMIT, SQL_DIR, configure
+from transforms.lake.sql import SQL_DIR
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
 # tables whose later partitions carry columns earlier ones lack (see define_views)
@@ -195,13 +195,3 @@ def _define(conn: duckdb.DuckDBPyConnection, lake: Path | RemoteLake, days: Iter
         statements.append(text)
     return statements
 
-
-def connect(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0,
-            days: Iterable[date] | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection over the lake, every view defined (over `days` only, if given)."""
-    conn = duckdb.connect()
-    configure(conn, memory_limit, threads, None)
-    from transforms.lake import storage
-
-    define_views(conn, lake if storage.is_remote(lake) else Path(lake).resolve(), days)
-    return conn

@@ -31,8 +31,10 @@ from datetime import date
 from pathlib import Path
 
 from transforms.detect.incidents import days_of_night
-from transforms.lake.layout import DEFAULT_MEMORY_LIMIT, crash_point, private_dir, safe_name
-from transforms.lake.views import connect, night_days
+from transforms.lake.crash import crash_point
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, connect
+from transforms.lake.layout import private_dir, safe_name
+from transforms.lake.views import night_days
 from transforms.report.collect import collect, dumps
 from transforms.report.i18n import LANGS, check_lang
 from transforms.report.ocsf import detection_finding

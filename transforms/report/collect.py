@@ -18,7 +18,7 @@ import duckdb
 import yaml
 
 from transforms.lake import manifest
-from transforms.lake.layout import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
+from transforms.lake.sql import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
 from transforms.report import story
 from transforms.workbench import triage
 
