@@ -69,6 +69,20 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def need_checkout(*modules: str) -> None:
+    """Stop with a clear message when a development package is absent: simulator/ and devtools/
+    stay in the source checkout, outside the installed wheel."""
+    import importlib.util
+
+    for name in modules:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            fail(f"{name} is not installed: a development command: run it from a source checkout")
+
+
 def _input_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
@@ -432,6 +446,7 @@ def evaluate(labels: Path = typer.Option(..., "--labels", help="Simulator labels
     """Compare findings in the lake with simulator labels: recall, precision, FP rate, exposure."""
     import json
 
+    need_checkout("devtools.evaluate")
     from devtools.evaluate import default
     from devtools.evaluate import evaluate as evaluate_lake
     from transforms.config import pseudonym_key
@@ -477,6 +492,7 @@ def simulate(start_date: str = typer.Option(..., "--start-date", help="First sim
     """Generate a seeded synthetic world: raw logs, reference data and attack labels."""
     import shutil
 
+    need_checkout("simulator.world")
     from simulator.options import SimulationOptions, from_cli
     from simulator.world import WORLD_FOLDERS
     from simulator.world import simulate as run
@@ -727,6 +743,7 @@ def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the 
           reference: Path = typer.Option(None, "--reference", help="Time loading this reference data "
                                          "(a folder of GeoLite2 CSVs / .mmdb files, or one .mmdb)")) -> None:
     """Time a simulated day of N events through the nightly stages, against DuckDB's read_json + COPY."""
+    need_checkout("devtools.bench", "simulator.world")
     if simulator:
         # its own process: the allocator setting it needs must come before Polars is loaded
         cmd = [sys.executable, "-m", "devtools.sim_bench", "--days", "30", "--agents", "3000",
