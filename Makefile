@@ -48,7 +48,7 @@ lint: env
 	$(VENV)/bin/ruff check .
 
 typecheck: env
-	$(VENV)/bin/mypy transforms flows
+	$(VENV)/bin/mypy transforms flows devtools
 
 clean:
 	rm -rf lake reports .vigie .prefect

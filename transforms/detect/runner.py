@@ -19,9 +19,11 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from transforms import triage
 from transforms.detect import dayset
-from transforms.lake import SQL_DIR, new_tmp_dir, partition_dir, publish, read_sql, sql_in_list, used_params
+from transforms.lake.atomic import new_tmp_dir, publish
+from transforms.lake.layout import partition_dir
+from transforms.lake.sql import SQL_DIR, read_sql, sql_in_list, used_params
+from transforms.workbench import triage
 
 RULES_DIR = SQL_DIR / "detections"
 SEVERITIES = ("info", "low", "medium", "high", "critical")

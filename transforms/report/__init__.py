@@ -31,12 +31,14 @@ from datetime import date
 from pathlib import Path
 
 from transforms.detect.incidents import days_of_night
-from transforms.lake import DEFAULT_MEMORY_LIMIT, crash_point, private_dir, safe_name
+from transforms.lake.crash import crash_point
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, connect
+from transforms.lake.layout import private_dir, safe_name
+from transforms.lake.views import night_days
 from transforms.report.collect import collect, dumps
 from transforms.report.i18n import LANGS, check_lang
 from transforms.report.ocsf import detection_finding
 from transforms.report.render import in_language, render_html, render_markdown, render_summary
-from transforms.views import connect, night_days
 
 RUN_FILE = "run.json"
 
@@ -135,7 +137,7 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
     check_lang(lang)
     main = check_lang(main_lang or lang)
     if reference is None:
-        from transforms import storage
+        from transforms.lake import storage
         from transforms.settings import Settings
 
         reference = Settings().reference

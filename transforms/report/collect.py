@@ -17,9 +17,10 @@ from typing import Any
 import duckdb
 import yaml
 
-from transforms import manifest, triage
-from transforms.lake import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
+from transforms.lake import manifest
+from transforms.lake.sql import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
 from transforms.report import story
+from transforms.workbench import triage
 
 RULES_DIR = SQL_DIR / "detections"
 HISTORY_DAYS = 28

@@ -296,7 +296,7 @@ def global_lock(url: str | os.PathLike, wait_seconds: float = 0.0) -> Iterator[N
     Without one, a remote lake has no lock across machines: each machine's working copy has
     its fcntl lock, and running one writer at a time is the scheduler's job (one deployment).
     """
-    from transforms.lake import LakeBusyError
+    from transforms.lake.lock import LakeBusyError
 
     if not os.environ.get("PREFECT_API_URL"):
         yield

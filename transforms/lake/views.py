@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR, configure
+from transforms.lake.sql import SQL_DIR
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
 # tables whose later partitions carry columns earlier ones lack (see define_views)
@@ -23,7 +23,7 @@ GROWN_TABLES = ("incident_versions", "incident_exposed")
 PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily", "suppressed",
                       "incident_versions", "incident_exposed", "incident_members")
 FLAT_TABLES = ("quarantine", "triage", "suppressions")
-# The fields of transforms.manifest.ManifestEntry, in its order.
+# The fields of transforms.lake.manifest.ManifestEntry, in its order.
 MANIFEST_COLUMNS = (
     "{sha256: 'VARCHAR', source_file: 'VARCHAR', source_kind: 'VARCHAR', size_bytes: 'BIGINT', "
     "lines_read: 'BIGINT', rows_written: 'BIGINT', rows_quarantined: 'BIGINT', first_event_time: 'VARCHAR', "
@@ -54,12 +54,12 @@ class RemoteLake:
     """The objects of a lake on an object store, listed once: the views name them one by one.
 
     Event and quarantine objects count only when a manifest names them (the manifest is the
-    commit marker, written last by `transforms.storage.push`); derived tables (findings,
+    commit marker, written last by `transforms.lake.storage.push`); derived tables (findings,
     incidents, profiles) are whole objects, each written in one PUT.
     """
 
     def __init__(self, url: str) -> None:
-        from transforms import storage
+        from transforms.lake import storage
 
         self.url = storage.location(url).rstrip("/")
         listing = storage.list_files(self.url)
@@ -71,7 +71,7 @@ class RemoteLake:
                             and (rel.split("/", 1)[0] not in committed or rel in named))
 
     def _named(self) -> set[str]:
-        from transforms import storage
+        from transforms.lake import storage
 
         fs = storage.filesystem(self.url)
         entries = [json.loads(fs.cat_file(m.split("://", 1)[1])) for m in self.manifests]
@@ -142,7 +142,7 @@ def define_views(conn: duckdb.DuckDBPyConnection, lake: Path | str,
     None: the whole lake (analysts, the workbench). `lake` may be an `s3://` URL: the store is
     registered on `conn` and the views name its committed objects (`RemoteLake`).
     """
-    from transforms import storage
+    from transforms.lake import storage
 
     if storage.is_remote(lake):
         storage.register(conn, lake)
@@ -195,13 +195,3 @@ def _define(conn: duckdb.DuckDBPyConnection, lake: Path | RemoteLake, days: Iter
         statements.append(text)
     return statements
 
-
-def connect(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0,
-            days: Iterable[date] | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection over the lake, every view defined (over `days` only, if given)."""
-    conn = duckdb.connect()
-    configure(conn, memory_limit, threads, None)
-    from transforms import storage
-
-    define_views(conn, lake if storage.is_remote(lake) else Path(lake).resolve(), days)
-    return conn

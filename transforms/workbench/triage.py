@@ -29,7 +29,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.lake import new_tmp_dir, partition_dir, private_dir, publish, read_sql
+from transforms.lake.atomic import new_tmp_dir, publish
+from transforms.lake.layout import partition_dir, private_dir
+from transforms.lake.sql import read_sql
 
 STATUSES = ("open", "acknowledged", "false_positive", "closed")
 SUPPRESSION_KINDS = ("account", "rule", "network")
