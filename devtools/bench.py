@@ -40,6 +40,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.lake.duck import DEFAULT_MEMORY_LIMIT
+from transforms.lake.sql import sql_string
 
 # Weekday events per simulated agent (accounts, sessions, federation lines): measured on
 # 15,000-agent worlds (891k events); the bench asks the simulator for N / EVENTS_PER_AGENT agents.
@@ -230,9 +231,9 @@ def _history(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, history_day
                                         for c in counts))
         out = partition_dir(lake, "account_daily", str(d))
         out.mkdir(parents=True, exist_ok=True)
-        target = str(out / "account_daily.parquet").replace("'", "''")
+        target = sql_string(str(out / "account_daily.parquet"))
         conn.execute(f"copy (select * replace ({scaled}) from read_parquet('{src}') "
-                     f"where random() < {keep}) to '{target}' (format parquet, compression zstd)")
+                     f"where random() < {keep}) to {target} (format parquet, compression zstd)")
 
 
 def _simulated_world(world: Path, events: int, shards: int) -> int:

@@ -31,6 +31,7 @@ from transforms.ingest.pseudonymise import PseudonymKeyError
 from transforms.ingest.run import FileResult, IngestError
 from transforms.lake.layout import private_umask
 from transforms.lake.lock import LakeBusyError
+from transforms.lake.manifest import accounted_for
 
 app = typer.Typer(help="Vigie: nightly security analytics over ProConnect and partner-app logs.",
                   no_args_is_help=True, add_completion=False)
@@ -121,7 +122,7 @@ def print_ingest_summary(results: list[FileResult]) -> None:
             console.print(f"  {r.source_file}: {r.message}")
         for warning in r.warnings:
             console.print(f"  [yellow]{r.source_file}: {warning}[/]")
-    balanced = all(r.lines_read == r.rows_written + r.rows_quarantined for r in results)
+    balanced = all(accounted_for(r.lines_read, r.rows_written, r.rows_quarantined) for r in results)
     console.print("every line accounted for (lines read = rows written + rows quarantined)"
                   if balanced else "[bold red]some lines are unaccounted for[/]")
 

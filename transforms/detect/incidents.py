@@ -219,7 +219,7 @@ def link(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
                    "incident_members": "select * from finding_incident order by all"}
         for table, query in outputs.items():
             staged = tmp / TABLES[table]
-            conn.execute(f"copy ({query}) to '{_q(staged)}' (format parquet, compression zstd)")
+            conn.execute(f"copy ({query}) to {sql_string(str(staged))} (format parquet, compression zstd)")
             publish(staged, partition_dir(lake, table, str(day)) / TABLES[table])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -247,5 +247,3 @@ def _lake_start(lake: Path) -> date | None:
     return date.fromisoformat(min(days)) if days else None
 
 
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")

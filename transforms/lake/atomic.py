@@ -1,5 +1,6 @@
-"""Atomic writes into the lake: scratch folders on its filesystem, then one rename (readers
-see the old file or the new one, never half)."""
+"""Atomic writes, the one way Vigie writes a file (lake, reports, state): a private temporary
+sibling or scratch folder on the same filesystem, then one rename, so readers see the old file
+or the new one, never half, and a crash leaves no half-written file."""
 
 from __future__ import annotations
 
@@ -22,16 +23,24 @@ def clean_stale_tmp(lake: Path) -> None:
     shutil.rmtree(lake / TMP_DIR, ignore_errors=True)
 
 
-def write_json_atomic(path: Path, payload: object) -> None:
-    """Write JSON through a temporary sibling and a rename: readers see old or new, never half."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` (owner-only) through a temporary sibling, fsync, and one rename."""
     private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=1, sort_keys=True, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json_atomic(path: Path, payload: object) -> None:
+    """`payload` as indented, key-sorted JSON, written atomically."""
+    write_text_atomic(path, json.dumps(payload, indent=1, sort_keys=True, default=str))
 
 
 def publish(tmp_file: Path, final: Path) -> None:

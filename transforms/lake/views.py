@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake.sql import SQL_DIR
+from transforms.lake.sql import SQL_DIR, sql_string
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
 # tables whose later partitions carry columns earlier ones lack (see define_views)
@@ -32,8 +32,6 @@ MANIFEST_COLUMNS = (
 )
 
 
-def _quote(path: Path | str) -> str:
-    return str(path).replace("'", "''")
 
 
 # The days a night's detections may read: the longest lookback of the rules
@@ -97,7 +95,7 @@ def _partition_globs(lake: Path | RemoteLake, table: str, days: list[date] | Non
 
 
 def _read_partitions(globs: list[str]) -> str:
-    files = ", ".join(f"'{_quote(g)}'" for g in globs)
+    files = ", ".join(sql_string(str(g)) for g in globs)
     return (f"read_parquet([{files}], hive_partitioning = true, hive_types = {{'event_date': DATE}}, "
             "union_by_name = true)")
 
@@ -126,12 +124,12 @@ def base_view_sql(lake: Path | RemoteLake, table: str, days: list[date] | None =
         files = lake.flat_files(table)
         if not files:
             return None
-        listed = ", ".join(f"'{_quote(f)}'" for f in files)
+        listed = ", ".join(sql_string(str(f)) for f in files)
         return f"create or replace view {table} as select * from read_parquet([{listed}], union_by_name = true)"
     if not any((lake / table).glob("*.parquet")):
         return None
-    glob = _quote(lake / table / "*.parquet")
-    return f"create or replace view {table} as select * from read_parquet('{glob}', union_by_name = true)"
+    glob = sql_string(str(lake / table / "*.parquet"))
+    return f"create or replace view {table} as select * from read_parquet({glob}, union_by_name = true)"
 
 
 def define_views(conn: duckdb.DuckDBPyConnection, lake: Path | str,
@@ -177,10 +175,10 @@ def _define(conn: duckdb.DuckDBPyConnection, lake: Path | RemoteLake, days: Iter
         conn.execute(statement)
         statements.append(statement)
     if isinstance(lake, RemoteLake):
-        manifest_glob = "[" + ", ".join(f"'{_quote(m)}'" for m in lake.manifests) + "]"
+        manifest_glob = "[" + ", ".join(sql_string(str(m)) for m in lake.manifests) + "]"
         has_manifest = bool(lake.manifests)
     else:
-        manifest_glob = "'" + _quote(lake / "_manifest" / "*.json") + "'"
+        manifest_glob = sql_string(str(lake / "_manifest" / "*.json"))
         has_manifest = any((lake / "_manifest").glob("*.json"))
     if has_manifest:
         # the columns are given: detecting them made read_json open the files at once with

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.lake.duck import DEFAULT_MEMORY_LIMIT
+from transforms.lake.sql import sql_string
 from transforms.lake.views import define_views
 
 ST = duckdb.StatementType
@@ -53,7 +54,7 @@ def open_lake(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int
     # Files: the lake only (and a private spill folder), never the inbox, the key or anything else.
     spill = Path(tempfile.mkdtemp(prefix="vigie-workbench-"))
     weakref.finalize(conn, shutil.rmtree, spill, True)
-    conn.execute(f"set temp_directory = '{_quote(spill)}'")
+    conn.execute(f"set temp_directory = {sql_string(str(spill))}")
     # (a remote lake: the store's own permissions decide too; an analyst's identity is read-only)
     conn.execute("set allowed_directories = $dirs", {"dirs": [f"{lake_dir}/", f"{spill}/"]})
     conn.execute("set enable_external_access = false")
@@ -107,8 +108,6 @@ def check_statements(sql: str, allowed: set = QUERY_STATEMENTS) -> list[duckdb.S
     return statements
 
 
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def run(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None,
