@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+_INSTALLED = Path(__file__).resolve().parents[1] / "sql"  # a wheel carries sql/ inside transforms/
+SQL_DIR = _INSTALLED if _INSTALLED.is_dir() else Path(__file__).resolve().parents[2] / "sql"
 
 
 def read_sql(relative: str) -> str:

@@ -1,6 +1,6 @@
-"""One DuckDB connection with the whole lake defined as views.
+"""The whole lake defined as views on a DuckDB connection (`define_views`).
 
-Why one function: detections, reports, `vigie query`, `vigie shell`, the stock DuckDB CLI
+Why one definition: detections, reports, `vigie query`, `vigie shell`, the stock DuckDB CLI
 (via a generated init file) and analysts' own Python all see the same tables with the
 same names. Base tables come from the lake's folders; every `sql/views/*.sql` file then
 builds on them, in file-name order.

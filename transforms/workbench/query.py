@@ -1,6 +1,6 @@
-"""The analyst's workbench: read-only queries, an interactive shell, hunts, the stock CLI.
+"""Read-only access to the lake for the analyst's workbench (query, shell, hunts, stock CLI).
 
-Why one module: `vigie query`, `vigie shell`, `vigie hunt` and the init file for the stock
+Why one opener: `vigie query`, `vigie shell`, `vigie hunt` and the init file for the stock
 DuckDB command line must open the very same views the detections use (`transforms.lake.views`),
 and none of them may change the lake. The connection is an in-memory DuckDB whose views
 read the lake's Parquet files; statements that could write files, attach databases, load
