@@ -91,7 +91,7 @@ def test_an_unknown_zone_stops_at_start_up_with_its_name(tmp_path: Path, monkeyp
 
 def test_the_analysts_connections_use_the_zone(tmp_path: Path):
     """`vigie query`/`shell` (open_lake) and the stock CLI's init file convert as the nightly does."""
-    from transforms.workbench import init_file_text, open_lake
+    from transforms.workbench.query import init_file_text, open_lake
 
     (tmp_path / "lake").mkdir()
     noon_utc = "timestamp '2025-07-01 12:00'"
@@ -111,7 +111,7 @@ def test_the_analysts_connections_use_the_zone(tmp_path: Path):
 
 def test_a_connection_without_a_zone_is_refused(tmp_path: Path):
     """Views on a connection nobody configured would read NULL local times: refused, loudly."""
-    from transforms.views import define_views
+    from transforms.lake.views import define_views
 
     (tmp_path / "lake").mkdir()
     with pytest.raises(RuntimeError, match="vigie_timezone"):
@@ -120,7 +120,7 @@ def test_a_connection_without_a_zone_is_refused(tmp_path: Path):
 
 def test_quarter_hour_zones(tmp_path: Path):
     """Working hours start at 07:00 local in a +05:30 zone too."""
-    from transforms.views import connect
+    from transforms.lake.duck import connect
 
     (tmp_path / "lake").mkdir()
     conn = connect(tmp_path / "lake", timezone="Asia/Kolkata")

@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE
 
 Lang = Literal["fr", "en"]
 LANGS: tuple[str, ...] = get_args(Lang)  # the report's languages (transforms/report/i18n.py has their words)

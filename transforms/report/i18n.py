@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from transforms.lake import DEFAULT_TIMEZONE
+from transforms.lake.duck import DEFAULT_TIMEZONE
 
 _FR_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -286,7 +286,7 @@ SOURCES = {
     "en": {"app": "partner application", "proconnect": "ProConnect"},
 }
 
-# Warnings the reader leaves in the ingest manifest (transforms/reader.py): their fixed parts.
+# Warnings the reader leaves in the ingest manifest (transforms/ingest/read.py): their fixed parts.
 WARNINGS = {
     "fr": {"corrupt compressed stream: ": "flux compressé corrompu : ",
            "truncated compressed stream: the file ends mid-member":
