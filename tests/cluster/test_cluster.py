@@ -253,7 +253,7 @@ def test_the_lake_lock_holds_across_machines_through_prefect(services):
     env = {**_s3_env(s3, api, root, lake, "s3://vigie/reports-locked", "locked"),
            "VIGIE_REFERENCE": str(SAMPLE / "reference")}
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom transforms import storage\n"
+        [sys.executable, "-c", "import sys, time\nfrom transforms.lake import storage\n"
          f"with storage.global_lock({lake!r}, 30):\n    print('held', flush=True)\n    time.sleep(120)\n"],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
