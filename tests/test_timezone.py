@@ -23,9 +23,10 @@ DAY = date(2025, 7, 1)  # a Tuesday: Paris is UTC+2, La Réunion UTC+4
 SHIFT = timedelta(hours=3)  # the attack at 04:00-05:00 UTC: 06:00 in Paris (off hours), 08:00 in La Réunion
 
 
-def _shifted_inbox(inbox: Path) -> None:
-    """The day's world (two agents at work, one 240-record extraction), three hours later: the
-    extraction then falls before 07:00 in Paris and after 07:00 in La Réunion."""
+def _shifted_inbox(inbox: Path, shift: timedelta = SHIFT) -> None:
+    """The day's world (two agents at work, one 240-record extraction from 01:00 to 02:00 UTC),
+    `shift` later: by three hours, the extraction falls before 07:00 in Paris and after 07:00 in
+    La Réunion."""
     for path in write_inbox(inbox, [DAY], DAY, proconnect=True):
         lines = []
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -34,22 +35,22 @@ def _shifted_inbox(inbox: Path) -> None:
                 continue
             event = json.loads(line)
             if "ts" in event:
-                ts = datetime.strptime(event["ts"], "%Y-%m-%dT%H:%M:%S.%fZ") + SHIFT
+                ts = datetime.strptime(event["ts"], "%Y-%m-%dT%H:%M:%S.%fZ") + shift
                 event["ts"] = ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             else:
-                event["time"] += int(SHIFT.total_seconds() * 1000)
+                event["time"] += int(shift.total_seconds() * 1000)
             lines.append(json.dumps(event))
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def _night(root: Path, monkeypatch: pytest.MonkeyPatch, zone: str | None) -> dict:
+def _night(root: Path, monkeypatch: pytest.MonkeyPatch, zone: str | None, shift: timedelta = SHIFT) -> dict:
     root.mkdir()
     plain_vigie_env(monkeypatch, root, "timezone-test-key-0123456789abcdef")
     if zone is None:
         monkeypatch.delenv("VIGIE_TIMEZONE", raising=False)
     else:
         monkeypatch.setenv("VIGIE_TIMEZONE", zone)
-    _shifted_inbox(root / "inbox")
+    _shifted_inbox(root / "inbox", shift)
     result = CliRunner().invoke(app, ["nightly", "--date", str(DAY)])
     assert result.exit_code == 0, result.output
     lake = root / "lake"
@@ -116,6 +117,13 @@ def test_a_connection_without_a_zone_is_refused(tmp_path: Path):
     (tmp_path / "lake").mkdir()
     with pytest.raises(RuntimeError, match="vigie_timezone"):
         define_views(duckdb.connect(), tmp_path / "lake")
+
+
+def test_a_half_hour_zone_splits_an_utc_hour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Asia/Kolkata is UTC+05:30: the extraction from 01:00 to 02:00 UTC is half before 07:00 local
+    (off hours) and half after; the night's local-time lookup is per UTC quarter-hour, not per hour."""
+    kolkata = _night(tmp_path / "kolkata", monkeypatch, "Asia/Kolkata", timedelta(0))
+    assert kolkata["off_hours_reads"] == 120  # of the 240 reads, one every 15 s
 
 
 def test_quarter_hour_zones(tmp_path: Path):
