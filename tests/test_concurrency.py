@@ -15,7 +15,7 @@ import pytest
 from test_crash_ingest import lake_state
 from test_crash_nightly import assert_nothing_half_written, child_env, visible_state
 from vigie_testing import FIXTURES, TEST_KEY
-from world_for_reports import write_inbox
+from worlds import write_inbox
 
 from transforms.enrich import load_reference
 from transforms.ingest import IngestOptions, ingest_run

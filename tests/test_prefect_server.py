@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from world_for_reports import write_inbox
+from worlds import write_inbox
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
@@ -75,7 +75,6 @@ def _wait_for(what: str, seconds: float, probe, log: Path):  # noqa: ANN001, ANN
 
 
 def test_the_scheduler_creates_the_nightly_run_and_it_completes(tmp_path: Path):
-    from vigie_testing import FIXTURES
 
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
@@ -89,7 +88,7 @@ def test_the_scheduler_creates_the_nightly_run_and_it_completes(tmp_path: Path):
         "PREFECT_RUNNER_POLL_FREQUENCY": "2", "PYTHONPATH": str(ROOT),
         "VIGIE_CONFIG": str(tmp_path / "absent.toml"), "VIGIE_INBOX": str(tmp_path / "inbox"),
         "VIGIE_LAKE": str(tmp_path / "lake"), "VIGIE_REPORTS": str(tmp_path / "reports"),
-        "VIGIE_REFERENCE": str(FIXTURES / "reference"), "VIGIE_PSEUDONYM_KEY": "server-test-key-0123456789",
+        "VIGIE_REFERENCE": str(tmp_path / "reference"), "VIGIE_PSEUDONYM_KEY": "server-test-key-0123456789",
         "VIGIE_DUCKDB_MEMORY_LIMIT": "1GB",
     })
     write_inbox(tmp_path / "inbox", [yesterday - timedelta(days=1), yesterday], yesterday, proconnect=True)

@@ -35,9 +35,9 @@ SMALL: dict = {
     "infostealer": {"views_per_day": (300, 500), "start_day": 3},
     "cookie_replay": {"views": (120, 200), "start_day": 3},
     "account_manager": {"views_per_day": (400, 600), "start_day": 2},
-    "abused_advisors": {"views_per_session": (100, 160), "start_day": 2},
+    "abused_advisors": {"views_per_session": (160, 240), "start_day": 2},
     "low_and_slow": {"start_day": 0},
-    "campaign": {"start_day": 1, "stagger_days": 1},
+    "campaign": {"start_day": 1, "stagger_days": 3, "views_per_day": (80, 120), "network": "residential_proxy"},
     "insider": {"enabled": False},  # its quiet days alone outlast a world of a few days
     "dirt": {"rate": 2e-4},
 }
@@ -179,18 +179,58 @@ def build(root: Path, start: date = START, days: int = DAYS, agents: int = AGENT
     return world
 
 
-def write_inbox(inbox: Path, start: date = START, days: int = 3, agents: int = 12, seed: int = SEED,
-                **overrides) -> list[Path]:
-    """Only a simulated world's inbox files (a few days, a dozen accounts) in `inbox`, and the
-    world's reference data beside it (`inbox.parent / "reference"`): for tests of the nightly's
-    mechanics (plans, locks, crashes, retention) that need real files, not a particular story."""
-    tmp = inbox.parent / ".world"
-    simulate_world(tmp, start, days, agents, seed, **overrides)
+ONE_ATTACK: dict = {name: {"enabled": False} for name in (
+    "cookie_replay", "account_manager", "abused_advisors", "low_and_slow", "campaign", "insider")}
+
+
+class Inbox(list):
+    """The day files `write_inbox` wrote, and the story its labels tell."""
+
+    labels: list[dict]
+    victim: str  # the infostealer's account
+    attacker_ips: list[str]
+    exposed: int  # people the attack exposed
+    exposed_with_nir: int
+    clear_ids: list[str]  # the job seekers it exposed, in clear
+    clear_emails: list[str]  # every e-mail in the raw lines
+
+
+def write_inbox(inbox: Path, days: list[date], attack_day: date | None = None, proconnect: bool = False,
+                agents: int = 20, seed: int = SEED, **overrides) -> Inbox:
+    """A simulated world's day files, as plain `app-D.jsonl` (and `proconnect-D.jsonl` when
+    `proconnect`: a night is complete only when both sources delivered), for tests of the
+    nightly's mechanics (plans, late files, locks, crashes, retention, notifications): normal
+    work, the traps, and one infostealer extraction on `attack_day` alone (the night's one
+    incident). The story is on the returned list (victim, attacker_ips, exposed, clear ids); the
+    world's reference data (its IP space) is written beside the inbox, `inbox.parent / "reference"`."""
+    assert days == [days[0] + timedelta(days=i) for i in range(len(days))], days
+    tmp = inbox.parent / f".world-{inbox.name}"
+    attack = {"infostealer": {"enabled": False}}  # an attack day after the files: none in them
+    if attack_day in days:
+        attack = {"infostealer": {"start_day": days.index(attack_day), "duration_days": (1, 1),
+                                  "views_per_day": (240, 240)}}
+    simulate_world(tmp, days[0], len(days), agents, seed,
+                   **{**SMALL, **ONE_ATTACK, **attack, "dirt": {"enabled": False}, **overrides})
     inbox.mkdir(parents=True, exist_ok=True)
-    files = []
-    for path in sorted((tmp / "inbox").iterdir()):
-        files.append(Path(shutil.move(path, inbox / path.name)))
+    files = Inbox()
+    emails: set[str] = set()
+    for path in sorted((tmp / "inbox").glob("*.jsonl.gz")):
+        source, day = path.name.split("-", 1)[0], date.fromisoformat(path.name.split("-", 1)[1][:10])
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            text = fh.read()
+        emails.update(json.loads(line).get("idpEmail") or "" for line in text.splitlines() if '"idpEmail"' in line)
+        if day in days and (source == "app" or proconnect):
+            files.append(inbox / f"{source}-{day}.jsonl")
+            files[-1].write_text(text, encoding="utf-8")
     shutil.copytree(tmp / "reference", inbox.parent / "reference", dirs_exist_ok=True)
+    files.labels = json.loads((tmp / "labels" / "labels.json").read_text(encoding="utf-8"))
+    files.clear_emails = sorted(emails - {""})
+    if files.labels:
+        [label] = files.labels
+        files.victim = label["malicious_accounts"][0]["actor_user_id"]
+        files.attacker_ips = label["malicious_ips"]
+        files.exposed, files.exposed_with_nir = label["exposed_count"], label["exposed_with_nir"]
+        files.clear_ids = label["exposed_beneficiaries"]
     shutil.rmtree(tmp)
     return files
 
