@@ -193,6 +193,13 @@ class Inbox(list):
     exposed_with_nir: int
     clear_ids: list[str]  # the job seekers it exposed, in clear
     clear_emails: list[str]  # every e-mail in the raw lines
+    clear_beneficiaries: list[str]  # every job seeker's id in the raw lines
+
+    def clear_sample(self, others: int = 200) -> list[str]:
+        """What no output may hold in clear: the people the attack exposed, every e-mail, and
+        `others` of the other job seekers' ids (a sample keeps substring scans quick)."""
+        rest = sorted(set(self.clear_beneficiaries) - set(getattr(self, "clear_ids", [])))
+        return [*getattr(self, "clear_ids", []), *self.clear_emails, *rest[:: max(1, len(rest) // others)]]
 
 
 def write_inbox(inbox: Path, days: list[date], attack_day: date | None = None, proconnect: bool = False,
@@ -214,17 +221,23 @@ def write_inbox(inbox: Path, days: list[date], attack_day: date | None = None, p
     inbox.mkdir(parents=True, exist_ok=True)
     files = Inbox()
     emails: set[str] = set()
+    people: set[str] = set()
     for path in sorted((tmp / "inbox").glob("*.jsonl.gz")):
         source, day = path.name.split("-", 1)[0], date.fromisoformat(path.name.split("-", 1)[1][:10])
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             text = fh.read()
-        emails.update(json.loads(line).get("idpEmail") or "" for line in text.splitlines() if '"idpEmail"' in line)
+        for line in text.splitlines():
+            row = json.loads(line) if line.startswith("{") and line.endswith("}") else {}
+            emails.update(str(row[k]) for k in ("idpEmail", "target_email", "actor_email", "email") if row.get(k))
+            if row.get("beneficiary_id"):
+                people.add(str(row["beneficiary_id"]))
         if day in days and (source == "app" or proconnect):
             files.append(inbox / f"{source}-{day}.jsonl")
             files[-1].write_text(text, encoding="utf-8")
     shutil.copytree(tmp / "reference", inbox.parent / "reference", dirs_exist_ok=True)
     files.labels = json.loads((tmp / "labels" / "labels.json").read_text(encoding="utf-8"))
-    files.clear_emails = sorted(emails - {""})
+    files.clear_emails = sorted(emails)
+    files.clear_beneficiaries = sorted(people)
     if files.labels:
         [label] = files.labels
         files.victim = label["malicious_accounts"][0]["actor_user_id"]
