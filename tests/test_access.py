@@ -15,7 +15,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from transforms.workbench import SHELL_STATEMENTS, ReadOnlyError, open_lake, run, run_hunt
+from transforms.workbench.hunts import run_hunt
+from transforms.workbench.query import SHELL_STATEMENTS, ReadOnlyError, open_lake, run
 
 
 @pytest.fixture(scope="module")

@@ -139,7 +139,7 @@ def test_incidents_json_and_exposed_list_agree(world, report: Path, incident: di
     # the very people the labels say were exposed, in pseudonyms
     from worlds import KEY
 
-    from transforms.pseudonymise import PseudonymKey, beneficiary_pseudonym
+    from transforms.ingest.pseudonymise import PseudonymKey, beneficiary_pseudonym
 
     key = PseudonymKey(KEY.encode())
     assert {r["beneficiary_ref"] for r in rows} == {beneficiary_pseudonym(key, b)

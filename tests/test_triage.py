@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from transforms import triage
 from transforms.detect import run_day, run_days
+from transforms.lake.duck import connect
 from transforms.report import write_report
-from transforms.views import connect
+from transforms.workbench import triage
 
 
 def _cli(lake: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
@@ -149,7 +149,8 @@ def test_a_closed_incident_that_grows_reopens_and_the_report_opens_with_what_cha
 
 
 def test_until_lapses_and_the_shell_records_a_decision(world: dict):
-    from transforms.workbench import open_lake, shell
+    from transforms.workbench.query import open_lake
+    from transforms.workbench.shell import shell
 
     lake, DAYS, COLLEAGUE = world["lake"], world["days"], world["colleague"]  # noqa: N806
     colleague = _incident_of(lake, COLLEAGUE)["incident_uid"]

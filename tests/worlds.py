@@ -107,7 +107,7 @@ class World:
 
     def sql(self, query: str, params: dict | None = None) -> list[tuple]:
         """Rows of a query over the lake's views (read-only)."""
-        from transforms.views import connect
+        from transforms.lake.duck import connect
 
         conn = connect(self.lake)
         try:
@@ -116,7 +116,7 @@ class World:
             conn.close()
 
     def dicts(self, query: str, params: dict | None = None) -> list[dict]:
-        from transforms.views import connect
+        from transforms.lake.duck import connect
 
         conn = connect(self.lake)
         try:

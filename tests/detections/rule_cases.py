@@ -64,10 +64,10 @@ def read_events(case: Path) -> list[str]:
 def run(lines: list[str], rule_id: str, day: date, root: Path) -> list[dict]:
     """Ingest `lines` into `root/lake`, run `rule_id` for `day`: that night's findings of the rule."""
     from transforms.detect import load_rules, run_day
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions, ingest_files
-    from transforms.pseudonymise import PseudonymKey
-    from transforms.views import connect
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.pseudonymise import PseudonymKey
+    from transforms.ingest.run import IngestOptions, ingest_files
+    from transforms.lake.duck import connect
 
     lake = root / "lake"
     results = ingest_files(write_inbox(lines, root / "inbox"),

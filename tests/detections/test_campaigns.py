@@ -70,7 +70,7 @@ def test_full_scope_reaches_nights_before_the_first_finding(world_copy, campaign
     from datetime import date
 
     from transforms.detect import load_rules, run_days
-    from transforms.lake import partition_dir
+    from transforms.lake.layout import partition_dir
 
     lake = world_copy.lake
     for table in ("findings", "incident_versions", "incident_exposed"):
@@ -105,8 +105,8 @@ def test_owner_devices_stay_out_of_scope(world, campaign):
 def test_evaluate_reports_flagged_and_full_scope(world):
     from worlds import KEY
 
-    from transforms.detect.evaluate import evaluate
-    from transforms.pseudonymise import PseudonymKey
+    from devtools.evaluate import evaluate
+    from transforms.ingest.pseudonymise import PseudonymKey
 
     result = evaluate(world.lake, world.world / "labels" / "labels.json", PseudonymKey(KEY.encode()))
     camp = {s["scenario"]: s for s in result["scenarios"]}["campaign"]

@@ -30,7 +30,7 @@ from datetime import date
 
 import duckdb
 
-from transforms.lake import read_sql, used_params
+from transforms.lake.sql import read_sql, used_params
 
 
 def _statements(name: str) -> list[str]:

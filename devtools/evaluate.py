@@ -18,9 +18,8 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT
-from transforms.pseudonymise import PseudonymKey, beneficiary_pseudonym
-from transforms.views import connect
+from transforms.ingest.pseudonymise import PseudonymKey, beneficiary_pseudonym
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, connect
 
 HIGH = ("high", "critical")
 MEDIUM_UP = ("medium", "high", "critical")
