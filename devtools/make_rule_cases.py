@@ -9,15 +9,20 @@ The world is tests/worlds.py's (the simulator, seeded), run through the real nig
   office NAT, laptop moves, browser updates, travel, mobile/IPv6, onboarding, service accounts,
   the SP's back channel) on a night the rule stayed quiet for that account.
 
-Each case keeps only the raw lines it needs, tried from the smallest context up: the account's
-own lines of the night and the nights before (app lines it acted in or was the target of, and
-the ProConnect flows of its browsers), then with the accounts of its incident (a campaign, the
-accounts a manager created), then with its structure's other accounts (peer baselines). A
-context is kept once the real ingest and runner, on those lines alone, give the expected result
-(tests/detections/rule_cases.py, the same code the tests run); a candidate no context
-reproduces is dropped and said so. Only app_session_without_login has no attack of its own in
-the simulator: its positive is the cookie replay's session with the login lines taken out (a
-copied cookie whose login is older than the logs), and says so in `why`.
+Each case keeps only the raw lines it needs, tried from the smallest context up: a positive's
+account on its night alone (app lines it acted in or was the target of, and the ProConnect flows
+of its browsers), then with the nights before, then with the accounts of its incident (a
+campaign, the accounts a manager created), then with its structure's other accounts (peer
+baselines); a negative keeps its account's history (a batch account's busy night alone, its
+first NIGHT_CAP lines). A night with no ProConnect line of the case gets one unrelated login, so
+that the rules needing ProConnect run. When a trap's account is also an attacker, the attack's
+sessions are taken out of its lines. A context is kept once the real ingest and runner, on those
+lines alone, give the expected result (tests/detections/rule_cases.py, the same code the tests
+run); a candidate no context reproduces is dropped and said so.
+
+Only app_session_without_login has no attack of its own in the simulator: its positive is the
+cookie replay's session with the login lines taken out (a copied cookie whose login is older
+than the logs), and says so in `why`.
 """
 
 from __future__ import annotations
