@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 ONE = timedelta(days=1)
 BIG = 1_000_000  # bytes of raw lines past which a negative keeps only its night
 NIGHT_CAP = 400  # app lines of a busy account's night kept
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "detections")]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "detections")]
 
 import rule_cases  # noqa: E402
 import worlds  # noqa: E402
