@@ -55,6 +55,6 @@ def test_evaluate_on_the_test_world(world):
     assert report["precision_high"] >= 0.95
     assert report["max_exposure_error"] <= 0.02
     assert report["fp_per_day_per_1000_agents"] <= 1.0
-    # low and slow and the campaign stay under daily floors until their accounts add up
-    allowed = {"campaign": 3, "low_and_slow": 3}
+    # the campaign's accounts stay under daily floors until a second structure's account joins
+    allowed = {"campaign": 3}
     assert all(s["delay_days"] <= allowed.get(s["scenario"], 0) for s in report["scenarios"]), report["scenarios"]
