@@ -8,39 +8,54 @@ says its zone (VIGIE_TIMEZONE), and the same events must then be judged in that 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
-from vigie_testing import plain_vigie_env
-from world_for_reports import write_inbox
+from vigie_testing import FIXTURES, plain_vigie_env
 
 from flows.cli import app
 
 DAY = date(2025, 7, 1)  # a Tuesday: Paris is UTC+2, La Réunion UTC+4
 SHIFT = timedelta(hours=3)  # the attack at 04:00-05:00 UTC: 06:00 in Paris (off hours), 08:00 in La Réunion
+BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+           "Chrome/138.0.0.0 Safari/537.36")
+
+
+def _app_event(ts: datetime, n: int, user: str, session: str, ip: str, ua: str, **extra: object) -> dict:
+    return {"ts": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "event_id": f"00000000-0000-4000-8000-{n:012d}",
+            "event_type": "BENEFICIARY_RECORD_VIEW", "outcome": "success", "actor_user_id": user,
+            "actor_org_siret": "81234567800021", "actor_org_type": "OF", "actor_roles": ["FORMATEUR"],
+            "actor_email": f"{user.lower()}@of-isere.fr", "auth_acr": "eidas1", "auth_amr": ["pwd"],
+            "app_session_id": session, "src_ip": ip, "user_agent": ua, "device_id": f"dev-{session}",
+            "record_type": "DOSSIER", "contains_nir": False, "in_portfolio": True, **extra}
 
 
 def _shifted_inbox(inbox: Path, shift: timedelta = SHIFT) -> None:
-    """The day's world (two agents at work, one 240-record extraction from 01:00 to 02:00 UTC),
-    `shift` later: by three hours, the extraction falls before 07:00 in Paris and after 07:00 in
-    La Réunion."""
-    for path in write_inbox(inbox, [DAY], DAY, proconnect=True):
-        lines = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.startswith("{"):
-                lines.append(line)  # the unreadable line stays as it is
-                continue
-            event = json.loads(line)
-            if "ts" in event:
-                ts = datetime.strptime(event["ts"], "%Y-%m-%dT%H:%M:%S.%fZ") + shift
-                event["ts"] = ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            else:
-                event["time"] += int(shift.total_seconds() * 1000)
-            lines.append(json.dumps(event))
-        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    """Exact times, which the test needs (the simulated worlds of tests/worlds.py spread theirs):
+    two agents reading 12 records each from 07:00 and 08:00 UTC, and one account's script
+    reading 240 other records from 01:00 to 02:00 UTC (one every 15 s), all `shift` later. By
+    three hours, the extraction falls before 07:00 in Paris and after 07:00 in La Réunion. The
+    day's ProConnect login (the fixture's) makes the night complete."""
+    base = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC) + shift
+    events = []
+    for u, user in enumerate(("OF-38-000142-u07", "OF-38-000142-u02")):
+        start = base + timedelta(hours=7 + u)
+        events += [_app_event(start + timedelta(minutes=5 * (i + 1)), 100 * u + i, user, f"s-{u}", "192.0.2.10",
+                              BROWSER, beneficiary_id=f"BEN{u * 20 + i:05d}X") for i in range(12)]
+    events += [_app_event(base + timedelta(hours=1, seconds=15 * i), 1000 + i, "OF-38-000142-u07", "s-x",
+                          "203.0.113.50", "python-requests/2.32.3", beneficiary_id=f"BEN{100 + i:05d}X",
+                          record_type="IDENTITE", in_portfolio=False) for i in range(240)]
+    inbox.mkdir(parents=True)
+    events.sort(key=lambda e: e["ts"])
+    (inbox / f"app-{DAY}.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    login = [json.loads(line) for line in (FIXTURES / "proconnect-2025-07-05.jsonl").read_text().splitlines()[:8]]
+    at = int((datetime(DAY.year, DAY.month, DAY.day, 6, 55, tzinfo=UTC) + shift).timestamp() * 1000)
+    (inbox / f"proconnect-{DAY}.jsonl").write_text(
+        "".join(json.dumps({**e, "time": at + 1000 * i, "requestId": f"{e['requestId']}-{DAY}"}) + "\n"
+                for i, e in enumerate(login)), encoding="utf-8")
 
 
 def _night(root: Path, monkeypatch: pytest.MonkeyPatch, zone: str | None, shift: timedelta = SHIFT) -> dict:
