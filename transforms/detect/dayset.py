@@ -5,7 +5,7 @@ Why: the baselines, fifteen rules and the findings' exposure all read the same d
 logins. Through the lake's views and table macros each query re-derived the user-agent
 family (a regular expression per row), the local time (a time-zone conversion per row) and
 re-evaluated the history macros, which cost more than the rules' own logic. Here
-(`sql/detections/_day_*.sql`):
+(`sql/detect/day_*.sql`):
 
 - `activity()`: `day_activity`, a temp view of app_activity for the day (only that day's
   Parquet partition, read column by column by each query: nothing the size of the day is held
@@ -34,13 +34,13 @@ from transforms.lake import read_sql, used_params
 
 
 def _statements(name: str) -> list[str]:
-    return [s for s in read_sql(f"detections/{name}.sql").split(";\n") if s.strip()]
+    return [s for s in read_sql(f"detect/{name}.sql").split(";\n") if s.strip()]
 
 
 def activity(conn: duckdb.DuckDBPyConnection, day: date) -> None:
     """Define `day_activity` (and `day_agents`, `day_hours`) for `day` on this connection."""
     literal = f"date '{date(day.year, day.month, day.day).isoformat()}'"  # a view takes no parameters
-    for statement in _statements("_day_activity"):
+    for statement in _statements("day_activity"):
         conn.execute(statement.replace("$event_date", literal))
 
 
@@ -50,7 +50,7 @@ def parts(conn: duckdb.DuckDBPyConnection, day: date) -> None:
                         ).fetchall()[0][0]
     if have and conn.execute("select any_value(day) from day_parts_day").fetchall()[0][0] == day:
         return
-    for statement in _statements("_day_parts"):
+    for statement in _statements("day_parts"):
         conn.execute(statement)
     conn.execute("create or replace temp table day_parts_day as select $d::date as day", {"d": day})
 
@@ -59,7 +59,7 @@ def context(conn: duckdb.DuckDBPyConnection, day: date) -> None:
     """`activity()` and `parts()` plus the day's history, peers and ProConnect logins, for the rules."""
     activity(conn, day)
     parts(conn, day)
-    for statement in _statements("_day_context"):
+    for statement in _statements("day_context"):
         conn.execute(statement, used_params(statement, {"event_date": day}))
 
 

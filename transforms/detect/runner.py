@@ -157,7 +157,7 @@ def run_rule(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date, overrides: 
 def run_rules(conn: duckdb.DuckDBPyConnection, day: date, rules: list[Rule],
               overrides: dict | None = None) -> list[RuleResult]:
     """Every rule into `rule_rows`; a rule lacking enrichment is skipped, a failing one reported."""
-    conn.execute(read_sql("detections/_rule_rows.sql"))
+    conn.execute(read_sql("detect/rule_rows.sql"))
     dayset.context(conn, day)  # the day's activity, history, peers and logins, once for every rule
     known: dict[str, bool] = {}
     results = []
@@ -184,7 +184,7 @@ def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> in
     sessions = [row[0] for row in conn.execute(
         "select distinct s from (select unnest(session_ids) as s from rule_rows) where s is not null order by s"
     ).fetchall()]
-    conn.execute(read_sql("detections/_complete_findings.sql").replace("$session_list", sql_in_list(sessions)),
+    conn.execute(read_sql("detect/complete_findings.sql").replace("$session_list", sql_in_list(sessions)),
                  {"event_date": day})
     dayset.drop(conn)  # the rules are done with the day's working set
     tmp = new_tmp_dir(lake)
