@@ -22,9 +22,10 @@ import yaml
 from transforms import triage
 from transforms.detect import dayset
 from transforms.lake import SQL_DIR, new_tmp_dir, partition_dir, publish, read_sql, sql_in_list, used_params
+from transforms.severity import Severity
 
 RULES_DIR = SQL_DIR / "detections"
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+SEVERITIES = tuple(s.value for s in Severity)
 REQUIRED_YML = ("id", "title", "status", "description", "level", "tags", "parameters",
                 "falsepositives", "runbook", "references", "requires")
 # Columns a rule's query must return; the runner fills the optional ones when absent.

@@ -20,6 +20,7 @@ import yaml
 from transforms import manifest, triage
 from transforms.lake import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
 from transforms.report import story
+from transforms.severity import Severity
 
 RULES_DIR = SQL_DIR / "detections"
 HISTORY_DAYS = 28
@@ -130,7 +131,6 @@ def change(inc: dict, day: date) -> str:
 
 
 GROUP_ORDER = {"new": 0, "grown": 1, "reopened": 1, "open": 2, "triaged": 3}
-SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 
 
 def _group(inc: dict) -> str:
@@ -193,7 +193,7 @@ def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = 
         inc["group"] = _group(inc)
         inc["org_names"] = {s: orgs[s] for s in inc["org_sirets"] if s in orgs}
     # what changed since the previous night first: new, grown (or reopened), still open; triaged last
-    incidents.sort(key=lambda i: (GROUP_ORDER[i["group"]], -SEVERITY_RANK[i["severity"]],
+    incidents.sort(key=lambda i: (GROUP_ORDER[i["group"]], -Severity(i["severity"]).rank,
                                   -i["beneficiaries_exposed"], i["incident_uid"]))
     findings = _rows(conn, "day_findings", {"day": day})
     trend_rows = _rows(conn, "rule_trend", {"day": day})
