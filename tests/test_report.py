@@ -8,11 +8,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 from markupsafe import escape  # Jinja's: ' is &#39;
 from world_for_reports import ATTACK_READS, ATTACKER_IP, CLEAR_EMAIL, CLEAR_IDS, VICTIM, build_lake
 
-from transforms.detect.runner import RULES_DIR
+from transforms.detect.rules import load_rules
 from transforms.report import load_run_state, save_run_state, write_report
 
 DAY = date(2025, 7, 3)
@@ -125,7 +124,7 @@ MACHINE_FILES = ("findings.jsonl", "incidents.json", f"exposed/inc-{VICTIM}.csv"
 
 
 def _rules() -> dict[str, dict]:
-    return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(RULES_DIR.glob("*.yml"))}
+    return {r.id: r.meta.model_dump() for r in load_rules()}
 
 
 def test_every_rule_has_a_french_title_and_runbook():

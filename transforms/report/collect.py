@@ -15,27 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from transforms import manifest, triage
-from transforms.lake import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
+from transforms.detect.rules import RULES_DIR, load_rules
+from transforms.lake import read_sql, sql_code, sql_in_list, used_params
 from transforms.report import story
 from transforms.severity import Severity
 
-RULES_DIR = SQL_DIR / "detections"
 HISTORY_DAYS = 28
 
 
 def rule_catalogue(rules_dir: Path = RULES_DIR) -> dict[str, dict]:
-    """Each rule's metadata (`<rule_id>.yml`): title, level, tags, runbook..."""
-    rules = {}
-    for yml in sorted(Path(rules_dir).glob("*.yml")):
-        try:
-            meta = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            meta = {}
-        rules[yml.stem] = meta
-    return rules
+    """Each rule's metadata (`<rule_id>.yml`, read by the runner's loader: a bad file stops the
+    report with its name and field) as plain values: title, level, tags, runbook..."""
+    return {rule.id: rule.meta.model_dump(mode="json") for rule in load_rules(rules_dir)}
 
 
 def runbook_steps(meta: dict, lang: str) -> list[str]:
