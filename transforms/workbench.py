@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR
+from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR, used_params
 from transforms.views import define_views
 
 HUNTING_DIR = SQL_DIR / "hunting"
@@ -133,7 +133,7 @@ def run(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None,
     result = None
     for statement in statements:
         text = statement.query
-        used = {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", text)}
+        used = used_params(text, params)
         relation = conn.sql(text, params=used) if used else conn.sql(text)
         result = relation.to_arrow_table() if relation is not None else None
     return result

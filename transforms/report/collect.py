@@ -56,7 +56,7 @@ def org_names(reference: Path | None) -> dict[str, str]:
 
 def _rows(conn: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
     sql = read_sql(f"report/{name}.sql")
-    cursor = conn.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    cursor = conn.execute(sql, used_params(sql, params))
     columns = [c[0] for c in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
