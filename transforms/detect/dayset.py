@@ -22,15 +22,25 @@ re-evaluated the history macros, which cost more than the rules' own logic. Here
   of account_history(day), peer_history(day) and pc_logins_between(day - 1, day), and
   `day_sessions` (one row per app session: what rules test before reading a session's events
   again), computed once for all the rules.
+
+These tables are the rules' contract (docs/detections.md, "The day tables"): `for_shell()`
+builds the very same ones on an analyst's connection (`vigie shell --day D`) and binds the
+rules' parameters, so a rule's file runs there as it runs at night.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from transforms.lake import read_sql, used_params
+from transforms.lake import read_sql, sql_code, used_params
+
+if TYPE_CHECKING:
+    from transforms.detect.runner import Rule
 
 
 def _statements(name: str) -> list[str]:
@@ -70,3 +80,41 @@ def drop(conn: duckdb.DuckDBPyConnection) -> None:
     for table in ("day_agents", "day_hours", "day_history", "day_peers", "day_pc_logins", "day_sessions",
                   "day_parts", "day_parts_day"):
         conn.execute(f"drop table if exists {table}")
+
+
+# --- the same day tables in `vigie shell --day D` ------------------------------------------
+
+def _normal(sql: str) -> str:
+    """A query's code for comparing pasted text with a rule file: no comments, one space, no `;`."""
+    return re.sub(r"\s+", " ", sql_code(sql)).strip().rstrip(";").strip()
+
+
+def shell_params(day: date, rules: list[Rule]) -> Callable[[str], dict]:
+    """What the shell binds for a statement: `$event_date` and `$day` (= `day`) and rule parameters.
+
+    A statement that is one rule's query (its file pasted or `.read`, comments and spacing
+    aside) gets that rule's defaults; any other statement gets the defaults every rule that
+    declares the name agrees on (`floor` is 150 in one rule and 300 in another: not bound)."""
+    by_text = {_normal(rule.sql): rule.parameters() for rule in rules}
+    shared: dict[str, object] = {}
+    clashing: set[str] = set()
+    for rule in rules:
+        for name, value in rule.parameters().items():
+            if name in shared and shared[name] != value:
+                clashing.add(name)
+            shared.setdefault(name, value)
+    common = {k: v for k, v in shared.items() if k not in clashing}
+
+    def params(sql: str) -> dict:
+        return {**by_text.get(_normal(sql), common), "event_date": day, "day": day}
+
+    return params
+
+
+def for_shell(conn: duckdb.DuckDBPyConnection, day: date) -> Callable[[str], dict]:
+    """Define the day tables for `day` on an analyst's connection, as the runner does; return the
+    parameters to bind (`shell_params`), so that a rule's file runs there as it runs at night."""
+    from transforms.detect.runner import load_rules
+
+    context(conn, day)
+    return shell_params(day, load_rules())
