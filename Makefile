@@ -1,6 +1,7 @@
 # Vigie: `make demo` builds the environment from the lock file and runs the nightly
 # pipeline on sample_logs/; `make test` runs the test suite.
 UV ?= $(shell command -v uv 2>/dev/null || echo .venv-bootstrap/bin/uv)
+export UV  # tests build the wheel with the same uv
 VENV := .venv
 PY := $(VENV)/bin/python
 VIGIE := $(VENV)/bin/vigie
@@ -48,7 +49,7 @@ lint: env
 	$(VENV)/bin/ruff check .
 
 typecheck: env
-	$(VENV)/bin/mypy transforms flows
+	$(VENV)/bin/mypy transforms flows devtools
 
 clean:
 	rm -rf lake reports .vigie .prefect

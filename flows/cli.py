@@ -27,9 +27,11 @@ from rich.table import Table
 
 from flows import prefect_env  # noqa: F401  (Prefect defaults before any Prefect import)
 from flows.prefect_env import ServerUnreachable, api_url, require_server
-from transforms.ingest import FileResult, IngestError
-from transforms.lake import LakeBusyError, private_umask
-from transforms.pseudonymise import PseudonymKeyError
+from transforms.ingest.pseudonymise import PseudonymKeyError
+from transforms.ingest.run import FileResult, IngestError
+from transforms.lake.layout import private_umask
+from transforms.lake.lock import LakeBusyError
+from transforms.lake.manifest import accounted_for
 
 app = typer.Typer(help="Vigie: nightly security analytics over ProConnect and partner-app logs.",
                   no_args_is_help=True, add_completion=False)
@@ -66,6 +68,20 @@ def fail(message: str, code: int = 2) -> None:
 
     console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+def need_checkout(*modules: str) -> None:
+    """Stop with a clear message when a development package is absent: simulator/ and devtools/
+    stay in the source checkout, outside the installed wheel."""
+    import importlib.util
+
+    for name in modules:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            fail(f"{name} is not installed: a development command: run it from a source checkout")
 
 
 def _input_files(paths: list[Path]) -> list[Path]:
@@ -106,7 +122,7 @@ def print_ingest_summary(results: list[FileResult]) -> None:
             console.print(f"  {r.source_file}: {r.message}")
         for warning in r.warnings:
             console.print(f"  [yellow]{r.source_file}: {warning}[/]")
-    balanced = all(r.lines_read == r.rows_written + r.rows_quarantined for r in results)
+    balanced = all(accounted_for(r.lines_read, r.rows_written, r.rows_quarantined) for r in results)
     console.print("every line accounted for (lines read = rows written + rows quarantined)"
                   if balanced else "[bold red]some lines are unaccounted for[/]")
 
@@ -134,7 +150,7 @@ def ingest(
     """Ingest raw log files into the lake (re-ingesting a file changes nothing)."""
     _use_workers(workers)
     from transforms.config import ingest_options
-    from transforms.ingest import check_source, ingest_run
+    from transforms.ingest.run import check_source, ingest_run
     from transforms.progress import subscribe, unsubscribe
     from transforms.settings import Settings
 
@@ -166,7 +182,7 @@ def ingest(
                 run = ingest_flow if runner is None else ingest_flow.with_options(task_runner=runner)
                 run([str(f) for f in files], source)
             else:
-                from transforms import storage
+                from transforms.lake import storage
 
                 with storage.writer(Settings(), reports=False, inbox=False) as settings:
                     ingest_run(files, ingest_options(settings), source)
@@ -235,7 +251,7 @@ def print_run_summary(summary: dict) -> None:
 
 def _run_nights(days: list[date], label: str) -> list[dict]:
     """Run the nights with a progress bar: the plain driver, or the Prefect flow when a server is set."""
-    from transforms import storage
+    from transforms.lake import storage
     from transforms.nightly import (
         InboxMissingError,
         InboxPlan,
@@ -367,7 +383,7 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
     lang = lang or settings.lang
     if lang not in ("fr", "en"):
         fail("--lang must be fr or en")
-    from transforms.lake import lake_lock
+    from transforms.lake.lock import lake_lock
     from transforms.nightly import NightRefused, assess_day, check_day, night_has_run
     from transforms.report import load_run_state
 
@@ -376,7 +392,7 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
         check_day(when, settings.timezone)
     except NightRefused as exc:
         fail(str(exc))
-    from transforms import storage
+    from transforms.lake import storage
 
     try:  # a nightly run rewrites reports too: one writer at a time
         with storage.writer(settings, 5, inbox=False) as settings, lake_lock(settings.lake, wait_seconds=5):
@@ -402,9 +418,9 @@ def report(day: str = typer.Option(..., "--date", help="Day of the report"),
 @app.command()
 def detect(day: str = typer.Option(..., "--date", help="Day to run the rules on")) -> None:
     """Update the day's baselines, run every rule, write findings and relink incidents."""
-    from transforms import storage
     from transforms.detect import run_day
-    from transforms.lake import lake_lock
+    from transforms.lake import storage
+    from transforms.lake.lock import lake_lock
     from transforms.settings import Settings
 
     settings = Settings()
@@ -431,9 +447,10 @@ def evaluate(labels: Path = typer.Option(..., "--labels", help="Simulator labels
     """Compare findings in the lake with simulator labels: recall, precision, FP rate, exposure."""
     import json
 
+    need_checkout("devtools.evaluate")
+    from devtools.evaluate import default
+    from devtools.evaluate import evaluate as evaluate_lake
     from transforms.config import pseudonym_key
-    from transforms.detect.evaluate import default
-    from transforms.detect.evaluate import evaluate as evaluate_lake
     from transforms.settings import Settings
 
     settings = Settings()
@@ -476,6 +493,7 @@ def simulate(start_date: str = typer.Option(..., "--start-date", help="First sim
     """Generate a seeded synthetic world: raw logs, reference data and attack labels."""
     import shutil
 
+    need_checkout("simulator.world")
     from simulator.options import SimulationOptions, from_cli
     from simulator.world import WORLD_FOLDERS
     from simulator.world import simulate as run
@@ -521,11 +539,31 @@ def serve(cron: str = typer.Option(None, help="Cron of the nightly run (default:
         console.print("stopped")
 
 
-# --- the analyst's workbench (transforms/workbench.py) -------------------------------------
+@app.command()
+def deploy(work_pool: str = typer.Option(..., "--work-pool", help="Prefect work pool (created beforehand)"),
+           cron: str = typer.Option(None, help="Cron of the nightly run (default: settings, 30 2 * * *)"),
+           timezone: str = typer.Option(None, help="Time zone of the cron (default: settings)")) -> None:
+    """Register the nightly and backfill deployments on a work pool; its workers run this checkout."""
+    from flows.deploy import NoServerError
+
+    if not api_url():  # no preflight: the key and the inbox are the worker's, checked by its runs
+        fail(str(NoServerError()))
+    _prefect_server()
+    from flows.deploy import deploy_to_pool
+
+    try:
+        ids = deploy_to_pool(work_pool, cron, timezone)
+    except ValueError as exc:  # Prefect: unknown work pool
+        fail(str(exc))
+    console.print(f"{len(ids)} deployments on work pool {work_pool!r}: vigie-nightly/vigie-nightly, "
+                  "vigie-backfill/vigie-backfill")
+
+
+# --- the analyst's workbench (transforms/workbench/) ----------------------------------------
 
 def _open_lake():  # noqa: ANN202
     from transforms.settings import Settings
-    from transforms.workbench import open_lake
+    from transforms.workbench.query import open_lake
 
     settings = Settings()
     try:
@@ -545,12 +583,9 @@ def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-o
     """Run read-only SQL over the lake with every view defined (Ctrl-C cancels it)."""
     import duckdb
 
-    from transforms.workbench import (
-        ReadOnlyError,
-        interruptible,
-        run,
-        write_result,
-    )
+    from transforms.workbench.output import write_result
+    from transforms.workbench.query import ReadOnlyError, run
+    from transforms.workbench.shell import interruptible
 
     fmt = _output_format(fmt, output, force)
     params = _params(param)
@@ -568,7 +603,7 @@ def query(sql: str = typer.Argument(..., help="SQL over the lake's views (read-o
 def _output_format(fmt: str | None, output: Path | None, force: bool) -> str:
     """--format as given, else from -o's suffix, else table (tsv when stdout is not a terminal);
     an existing -o file is refused without --force."""
-    from transforms.workbench import FORMATS, check_output, default_format
+    from transforms.workbench.output import FORMATS, check_output, default_format
 
     fmt = fmt or (output.suffix.lstrip(".") if output is not None and output.suffix.lstrip(".") in FORMATS
                   else "table" if output is not None else default_format())
@@ -600,8 +635,8 @@ def shell(init_file: Path = typer.Option(None, "--init-file",
     import duckdb
 
     from transforms.settings import Settings
-    from transforms.workbench import init_file_text
-    from transforms.workbench import shell as run_shell
+    from transforms.workbench.query import init_file_text
+    from transforms.workbench.shell import shell as run_shell
 
     if init_file is not None:
         init_file.write_text(init_file_text(Settings().lake), encoding="utf-8")
@@ -631,7 +666,9 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
     """Run a saved hunting query by name, its parameters bound (never pasted into the SQL)."""
     import duckdb
 
-    from transforms.workbench import hunts, interruptible, run_hunt, write_result
+    from transforms.workbench.hunts import hunts, run_hunt
+    from transforms.workbench.output import write_result
+    from transforms.workbench.shell import interruptible
 
     if name is None:
         for h in hunts().values():
@@ -649,14 +686,14 @@ def hunt(name: str = typer.Argument(None, help="Hunting query name (sql/hunting/
         fail(str(exc))
 
 
-# --- triage: analysts' decisions and suppressions (transforms/triage.py) ------------------
+# --- triage: analysts' decisions and suppressions (transforms/workbench/triage.py) ------------------
 
 BY = typer.Option(None, "--by", help="Who decides (default: VIGIE_ANALYST, else the system user)")
 
 
 def _lake_writer(settings):  # noqa: ANN001, ANN202
     """The lake alone, to add an analyst's decision (its working copy and lock when remote)."""
-    from transforms import storage
+    from transforms.lake import storage
 
     return storage.writer(settings, 5, inbox=False, reports=False, reference=False)
 
@@ -668,9 +705,9 @@ def triage(incident: str = typer.Argument(None, help="Incident uid (or an unambi
            until: str = typer.Option(None, "--until", help="Last day the decision holds (then: open again)"),
            by: str = BY, show: bool = typer.Option(False, "--list", help="List every decision, newest first")) -> None:
     """Record a triage decision on an incident, kept append-only in the lake (survives re-runs)."""
-    from transforms import triage as triage_data
     from transforms.settings import Settings
-    from transforms.workbench import write_result
+    from transforms.workbench import triage as triage_data
+    from transforms.workbench.output import write_result
 
     settings = Settings()
     conn = _open_lake()
@@ -701,9 +738,9 @@ def suppress(kind: str = typer.Argument(None, help="account | rule | network"),
              rule: str = typer.Option(None, "--rule", help="Only this rule's findings (account or network)"),
              by: str = BY, show: bool = typer.Option(False, "--list", help="List every suppression")) -> None:
     """Hold back findings of a known-benign pattern until a day; applied when findings are made."""
-    from transforms import triage as triage_data
     from transforms.settings import Settings
-    from transforms.workbench import write_result
+    from transforms.workbench import triage as triage_data
+    from transforms.workbench.output import write_result
 
     settings = Settings()
     if show:
@@ -724,7 +761,7 @@ def suppress(kind: str = typer.Argument(None, help="account | rule | network"),
                   "(vigie detect --date D re-runs a day)")
 
 
-# --- the end-to-end benchmark (transforms/bench.py) ---------------------------------------
+# --- the end-to-end benchmark (devtools/bench.py) ---------------------------------------
 
 @app.command()
 def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the simulated day"),
@@ -742,12 +779,13 @@ def bench(events: int = typer.Option(1_000_000, "--events", help="Events in the 
           reference: Path = typer.Option(None, "--reference", help="Time loading this reference data "
                                          "(a folder of GeoLite2 CSVs / .mmdb files, or one .mmdb)")) -> None:
     """Time a simulated day of N events through the nightly stages, against DuckDB's read_json + COPY."""
+    need_checkout("devtools.bench", "simulator.world")
     if simulator:
         # its own process: the allocator setting it needs must come before Polars is loaded
-        cmd = [sys.executable, "-m", "simulator.bench", "--days", "30", "--agents", "3000",
+        cmd = [sys.executable, "-m", "devtools.sim_bench", "--days", "30", "--agents", "3000",
                "--repeat", str(repeat)] + (["--json"] if as_json else [])
         raise typer.Exit(subprocess.run(cmd, check=False).returncode)
-    from transforms import bench as run_bench
+    from devtools import bench as run_bench
     from transforms.settings import Settings
 
     settings = Settings()

@@ -1,6 +1,6 @@
-"""`vigie ingest` as a Prefect flow: `transforms.ingest.ingest_run`, with one task per file.
+"""`vigie ingest` as a Prefect flow: `transforms.ingest.run.ingest_run`, with one task per file.
 
-The data logic and the run itself (lock, order, checks, progress) live in `transforms.ingest`;
+The data logic and the run itself (lock, order, checks, progress) live in `transforms.ingest.run`;
 this module only passes the per-file task, retried when the failure was I/O, and logs the
 counts into the run.
 """
@@ -19,11 +19,12 @@ from prefect.context import FlowRunContext
 from prefect_dask import DaskTaskRunner
 
 from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
-from transforms import storage
 from transforms.config import ingest_options
-from transforms.distributed import ingest_batch, stage_file
-from transforms.ingest import FileResult, IngestOptions, check_source, ingest_path, ingest_run
-from transforms.lake import clean_stale_tmp, lake_lock
+from transforms.ingest.distributed import ingest_batch, stage_file
+from transforms.ingest.run import FileResult, IngestOptions, check_source, ingest_path, ingest_run
+from transforms.lake import storage
+from transforms.lake.atomic import clean_stale_tmp
+from transforms.lake.lock import lake_lock
 from transforms.settings import Settings
 
 

@@ -22,8 +22,8 @@ from prefect.states import Completed, Failed, State
 
 from flows import prefect_env  # noqa: F401  (sets Prefect defaults before import)
 from flows.ingest import batch_ingest, ingest_one, is_io_error, on_dask
-from transforms import storage
-from transforms.lake import private_umask
+from transforms.lake import storage
+from transforms.lake.layout import private_umask
 from transforms.nightly import RunSummary, Steps, days_between, default_day, detect_day, run_nights
 from transforms.report import ReportResult, write_report
 from transforms.report.i18n import describe_reasons

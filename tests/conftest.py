@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from vigie_testing import FIXTURES, TEST_KEY
 
-from transforms.enrich import load_reference
-from transforms.ingest import IngestOptions
+from transforms.ingest.enrich import load_reference
+from transforms.ingest.run import IngestOptions
 
 
 @pytest.fixture

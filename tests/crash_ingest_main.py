@@ -9,8 +9,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from vigie_testing import FIXTURES, TEST_KEY  # noqa: E402
 
-from transforms.enrich import load_reference  # noqa: E402
-from transforms.ingest import IngestOptions, ingest_run  # noqa: E402
+from transforms.ingest.enrich import load_reference  # noqa: E402
+from transforms.ingest.run import IngestOptions, ingest_run  # noqa: E402
 
 if __name__ == "__main__":
     lake, *files = sys.argv[1:]

@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 from world_for_reports import VICTIM, build_lake
 
-from transforms.workbench import SHELL_STATEMENTS, ReadOnlyError, open_lake, run, run_hunt
+from transforms.workbench.hunts import run_hunt
+from transforms.workbench.query import SHELL_STATEMENTS, ReadOnlyError, open_lake, run
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 from vigie_testing import FIXTURES
 
+from devtools import bench
 from flows.cli import app
 from simulator.shards import APP_KEYS, PROCONNECT_KEYS, shard_copy
-from transforms import bench
-from transforms.ingest import ingest_files
+from transforms.ingest.run import ingest_files
 
 STAGES = ["ingest", "baselines", "detections", "incidents", "report"]
 

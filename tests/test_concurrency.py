@@ -17,8 +17,8 @@ from test_crash_nightly import assert_nothing_half_written, child_env, visible_s
 from vigie_testing import FIXTURES, TEST_KEY
 from world_for_reports import write_inbox
 
-from transforms.enrich import load_reference
-from transforms.ingest import IngestOptions, ingest_run
+from transforms.ingest.enrich import load_reference
+from transforms.ingest.run import IngestOptions, ingest_run
 
 TESTS = Path(__file__).resolve().parent
 NIGHTLY = TESTS / "test_crash_nightly.py"
@@ -29,7 +29,7 @@ DAYS = [date(2025, 7, 1) + timedelta(days=i) for i in range(2)]
 HOLD = """
 import sys, time
 from pathlib import Path
-from transforms.lake import lake_lock
+from transforms.lake.lock import lake_lock
 lake, release = Path(sys.argv[1]), Path(sys.argv[2])
 with lake_lock(lake):
     print("holding", flush=True)

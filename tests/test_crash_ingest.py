@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from vigie_testing import FIXTURES
 
-from transforms import manifest
+from transforms.lake import manifest
 
 SCRIPT = Path(__file__).parent / "crash_ingest_main.py"
 EVENT_DIRS = ("auth_events", "app_events", "quarantine")

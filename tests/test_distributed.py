@@ -1,4 +1,4 @@
-"""transforms/distributed.py without a cluster: files staged side by side (here one after the
+"""transforms/ingest/distributed.py without a cluster: files staged side by side (here one after the
 other, in this process, as a worker would: settings from the environment, outputs under a
 staging folder) and committed by the flow leave the lake a sequential ingest leaves, even when
 two files of the batch share events (the second is re-ingested in process). The same code on a
@@ -11,9 +11,9 @@ from pathlib import Path
 
 from vigie_testing import FIXTURES, TEST_KEY
 
-from transforms import distributed
-from transforms.enrich import load_reference
-from transforms.ingest import IngestOptions, ingest_files
+from transforms.ingest import distributed
+from transforms.ingest.enrich import load_reference
+from transforms.ingest.run import IngestOptions, ingest_files
 
 
 def _lake(lake: Path) -> dict[str, bytes]:

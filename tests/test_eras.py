@@ -17,8 +17,8 @@ import duckdb
 import pytest
 from vigie_testing import FIXTURES
 
-from transforms.ingest import ingest_files
-from transforms.views import connect
+from transforms.ingest.run import ingest_files
+from transforms.lake.duck import connect
 
 ERAS = sorted(p.name.removesuffix(".jsonl") for p in (FIXTURES / "eras").glob("*.jsonl"))
 TRACKED = {"FC_AUTHORIZE_INITIATED", "FC_SSO_INITIATED", "FC_SHOWED_IDP_CHOICE", "FC_REDIRECTED_TO_HINTED_IDP",
@@ -39,8 +39,8 @@ def test_there_is_one_fixture_per_era():
 def lake(tmp_path_factory) -> Path:
     from vigie_testing import TEST_KEY  # the options of every ingest test (conftest.ingest_options)
 
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.run import IngestOptions
 
     lake = tmp_path_factory.mktemp("eras") / "lake"
     opts = IngestOptions(lake=lake, key=TEST_KEY, reference=load_reference(FIXTURES / "reference"),

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vigie_testing import FIXTURES
 
-from transforms.ingest import ingest_file, ingest_files
+from transforms.ingest.run import ingest_file, ingest_files
 
 GOOD_APP = json.loads((FIXTURES / "app-2025-07-05.jsonl").read_text().splitlines()[0])
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from world_for_reports import ATTACKER_IP, VICTIM, build_lake
 
-from transforms.workbench import HUNTING_DIR, hunt_params, hunts, load_hunt, open_lake, run_hunt
+from transforms.workbench.hunts import HUNTING_DIR, hunt_params, hunts, load_hunt, run_hunt
+from transforms.workbench.query import open_lake
 
 CATALOGUE = hunts()
 

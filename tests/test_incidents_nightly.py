@@ -17,7 +17,7 @@ from vigie_testing import FIXTURES, TEST_KEY
 from world_for_reports import BROWSER, CLEAR_IDS, OFFICE_IP, VICTIM, _event, app_lines
 
 from transforms.detect import run_day
-from transforms.views import connect
+from transforms.lake.duck import connect
 
 D1 = date(2025, 7, 1)
 REPLAY_IP = "198.51.100.200"
@@ -54,8 +54,8 @@ def write_day(inbox: Path, day: date, replays: list[tuple[str, int]]) -> Path:
 
 def nights(root: Path, plan: dict[date, list[tuple[str, int]]]) -> tuple[Path, list[list[tuple]]]:
     """Ingest and detect each planned night in order; the incidents after each night."""
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions, ingest_files
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.run import IngestOptions, ingest_files
 
     lake = root / "lake"
     opts = IngestOptions(lake=lake, key=TEST_KEY, reference=load_reference(FIXTURES / "reference"),

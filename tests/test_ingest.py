@@ -11,9 +11,9 @@ import duckdb
 import pytest
 from vigie_testing import FIXTURES, TEST_KEY
 
-from transforms import manifest
-from transforms.ingest import ingest_files
-from transforms.pseudonymise import beneficiary_pseudonym, email_pseudonym
+from transforms.ingest.pseudonymise import beneficiary_pseudonym, email_pseudonym
+from transforms.ingest.run import ingest_files
+from transforms.lake import manifest
 
 APP_TYPES = 31
 
@@ -86,7 +86,7 @@ def test_malformed_lines_go_to_quarantine_with_their_reason_and_line(ingest_opti
 
 def test_unknown_fields_are_kept_in_unmapped_pseudonymised(ingest_options):
     """Kept, but privacy by default: a value under a key Vigie does not know is a pseudonym."""
-    from transforms.pseudonymise import pseudonym
+    from transforms.ingest.pseudonymise import pseudonym
 
     ingest_files([FIXTURES / "app-2025-07-05.jsonl"], ingest_options)
     [row] = _rows(ingest_options.lake, "app_events", "event_type = 'CSRF_FAILURE'")
@@ -105,7 +105,7 @@ def test_enrichment_adds_asn_place_and_tags_for_ipv4_and_ipv6(ingest_options):
 
 
 def test_missing_reference_gives_null_columns_and_says_so(ingest_options, tmp_path):
-    from transforms.enrich import load_reference
+    from transforms.ingest.enrich import load_reference
 
     ingest_options.reference = load_reference(tmp_path / "no-reference-here")
     [result] = ingest_files([FIXTURES / "app-2025-07-05.jsonl"], ingest_options)
@@ -208,7 +208,7 @@ def test_sql_pseudonym_equals_python_hmac():
     import hashlib
     import hmac
 
-    from transforms.lake import read_sql
+    from transforms.lake.sql import read_sql
 
     for secret in (b"short", b"x" * 64, b"a-key-longer-than-one-sha256-block-" * 3):
         key = type(TEST_KEY)(secret)
@@ -227,7 +227,7 @@ def test_empty_file_is_accounted_for(ingest_options, tmp_path):
 
 
 def test_missing_key_stops_with_a_clear_message(tmp_path):
-    from transforms.pseudonymise import PseudonymKeyError, load_key
+    from transforms.ingest.pseudonymise import PseudonymKeyError, load_key
 
     with pytest.raises(PseudonymKeyError, match="VIGIE_PSEUDONYM_KEY_FILE"):
         load_key(None, None)
@@ -238,7 +238,7 @@ def test_missing_key_stops_with_a_clear_message(tmp_path):
 
 
 def test_schema_files_match_what_ingest_writes(ingest_options):
-    from transforms.views import connect
+    from transforms.lake.duck import connect
 
     ingest_files(sorted(FIXTURES.glob("*.jsonl")), ingest_options)
     from_lake = connect(ingest_options.lake)
@@ -249,8 +249,8 @@ def test_schema_files_match_what_ingest_writes(ingest_options):
 
 def _many_groups(monkeypatch) -> None:
     """Tiny read chunks and groups, so a small file crosses many groups like a big one does."""
-    import transforms.ingest as ingest_module
-    import transforms.reader as reader_module
+    import transforms.ingest.read as reader_module
+    import transforms.ingest.run as ingest_module
 
     monkeypatch.setattr(reader_module, "CHUNK_BYTES", 4096)
     monkeypatch.setattr(ingest_module, "GROUP_BYTES", 16384)

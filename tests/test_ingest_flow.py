@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from vigie_testing import FIXTURES
 
-from transforms.lake import LakeBusyError, lake_lock
+from transforms.lake.lock import LakeBusyError, lake_lock
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import date
 
 import duckdb
 
-from transforms.lake import used_params
+from transforms.lake.sql import used_params
 
 
 def test_a_parameter_is_bound_by_its_whole_name():
@@ -24,7 +24,7 @@ def test_the_report_binds_day_without_day_count(monkeypatch):
 
 
 def test_the_workbench_binds_the_same_way():
-    from transforms.workbench import run
+    from transforms.workbench.query import run
 
     table = run(duckdb.connect(), "select $day_count as n -- $day", {"day": 1, "day_count": 3})
     assert table is not None and table.to_pylist() == [{"n": 3}]

@@ -146,3 +146,60 @@ def test_the_scheduler_creates_the_nightly_run_and_it_completes(tmp_path: Path):
             _stop(runner)
         _stop(server)
         shutil.rmtree(tmp_path / "prefect", ignore_errors=True)
+
+
+def test_a_work_pool_worker_runs_the_deployed_night(tmp_path: Path):
+    """`vigie deploy --work-pool` (the same deployments as `vigie serve`): a process worker on that
+    pool runs the night from the checkout, with the worker's own settings."""
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VIGIE_"))}
+    env.update({
+        "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+        "PREFECT_UI_ENABLED": "false", "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}",
+        "VIGIE_CONFIG": str(tmp_path / "absent.toml"), "VIGIE_INBOX": str(ROOT / "sample_logs" / "inbox"),
+        "VIGIE_LAKE": str(tmp_path / "lake"), "VIGIE_REPORTS": str(tmp_path / "reports"),
+        "VIGIE_REFERENCE": str(ROOT / "sample_logs" / "reference"), "VIGIE_STATE": str(tmp_path / ".vigie"),
+        "VIGIE_PSEUDONYM_KEY": "pool-test-key-0123456789abcdef", "VIGIE_DUCKDB_MEMORY_LIMIT": "1GB",
+    })
+    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, cwd=tmp_path, stdout=open(tmp_path / "server.log", "w"),  # noqa: SIM115
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    worker = None
+    log = tmp_path / "worker.log"
+    try:
+        _wait_healthy(api, server)
+        env["PREFECT_API_URL"] = api
+
+        def vigie(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([str(BIN / "vigie"), *args], env=env, cwd=tmp_path, capture_output=True,
+                                  text=True, timeout=120)
+
+        missing = vigie("deploy", "--work-pool", "vigie")
+        assert missing.returncode == 2 and "no work pool 'vigie'" in missing.stderr, missing.stdout + missing.stderr
+        subprocess.run([str(BIN / "prefect"), "work-pool", "create", "vigie", "--type", "process"], env=env,
+                       cwd=tmp_path, check=True, capture_output=True, timeout=120)
+        done = vigie("deploy", "--work-pool", "vigie", "--cron", "15 4 * * *")
+        assert done.returncode == 0, done.stdout + done.stderr
+        deployments = {d["name"]: d for d in _post(api, "/deployments/filter", {})}
+        assert set(deployments) == {"vigie-nightly", "vigie-backfill"}
+        nightly = deployments["vigie-nightly"]
+        assert nightly["work_pool_name"] == "vigie" and nightly["entrypoint"] == "flows/nightly.py:nightly"
+        assert nightly["schedules"][0]["schedule"]["cron"] == "15 4 * * *"
+
+        worker = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "vigie", "--type", "process"],
+                                  env=env, cwd=tmp_path, stdout=open(log, "w"),  # noqa: SIM115
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+        ran = subprocess.run([str(BIN / "prefect"), "deployment", "run", "vigie-nightly/vigie-nightly",
+                              "--param", "day=2025-11-17", "--watch", "--watch-timeout", "240"],
+                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert ran.returncode == 0, ran.stdout + ran.stderr + log.read_text()[-4000:]
+        [run] = _post(api, "/flow_runs/filter", {"flow_runs": {"name": {"any_": ["vigie-nightly 2025-11-17"]}}})
+        assert run["state"]["name"] == "Completed"
+        assert (tmp_path / "reports" / "2025-11-17" / "report.html").exists()
+    finally:
+        if worker is not None:
+            _stop(worker)
+        _stop(server)
+        shutil.rmtree(tmp_path / "prefect", ignore_errors=True)

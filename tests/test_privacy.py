@@ -21,8 +21,9 @@ import pytest
 from vigie_testing import FIXTURES
 from world_for_reports import CLEAR_EMAIL, CLEAR_IDS, write_inbox
 
-from transforms import manifest, quarantine
-from transforms.pseudonymise import PseudonymKey
+from transforms.ingest import quarantine
+from transforms.ingest.pseudonymise import PseudonymKey
+from transforms.lake import manifest
 
 TESTS = Path(__file__).resolve().parent
 CHILD = TESTS / "test_crash_nightly.py"  # runnable: the nightly flow's body without Prefect
@@ -109,7 +110,7 @@ def test_nothing_vigie_writes_holds_the_key_or_a_clear_identifier(pipeline):
 
     assert not find_leaks(texts, secrets_of(key) + clear_values())
     # The check can see a leak: the pseudonyms it expects are there, and the logs name the demo key's path.
-    from transforms.pseudonymise import beneficiary_pseudonym
+    from transforms.ingest.pseudonymise import beneficiary_pseudonym
 
     assert any(beneficiary_pseudonym(key, CLEAR_IDS[100]) in t for t in texts.values())
     assert find_leaks({"probe": f"x {key.secret.decode()} y"}, secrets_of(key))
@@ -122,7 +123,7 @@ def test_everything_vigie_creates_is_owner_only(pipeline):
 def test_owner_only_without_the_umask(tmp_path: Path, ingest_options):
     """Even a caller that never set Vigie's umask (a library user) gets private files: the
     lake's writers chmod what DuckDB writes and create every missing folder owner-only."""
-    from transforms.ingest import ingest_files
+    from transforms.ingest.run import ingest_files
     from transforms.report import write_report
 
     previous = os.umask(0o022)
@@ -139,7 +140,7 @@ def test_owner_only_without_the_umask(tmp_path: Path, ingest_options):
 
 
 def test_quarantine_is_purged_by_ingest_age(tmp_path: Path, ingest_options):
-    from transforms.ingest import ingest_files
+    from transforms.ingest.run import ingest_files
 
     ingest_files([FIXTURES / "app-malformed-2025-07-05.jsonl", FIXTURES / "app-2025-07-05.jsonl"],
                  ingest_options)

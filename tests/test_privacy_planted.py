@@ -17,7 +17,7 @@ import pytest
 from test_privacy import DAYS, find_leaks, readable_text, run_pipeline, written_files
 from world_for_reports import write_inbox
 
-from transforms.pseudonymise import PseudonymKey, email_pseudonym
+from transforms.ingest.pseudonymise import PseudonymKey, email_pseudonym
 
 EMAIL = "ysolde.quenouille-brandt@of-isere.fr"
 EMAIL2 = "Gauthier.Ormesson@ml-grenoble.fr"

@@ -1,4 +1,4 @@
-"""The privacy rule's pieces (transforms/privacy.py, transforms/quarantine.py), value by value."""
+"""The privacy rule's pieces (transforms/ingest/privacy.py, transforms/ingest/quarantine.py), value by value."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import pytest
 from vigie_testing import TEST_KEY
 
-from transforms.privacy import SAFE_KEYS, mask_json, mask_text, mask_unmapped
-from transforms.pseudonymise import email_pseudonym, pseudonym
-from transforms.quarantine import mask_raw_line
+from transforms.ingest.privacy import SAFE_KEYS, mask_json, mask_text, mask_unmapped
+from transforms.ingest.pseudonymise import email_pseudonym, pseudonym
+from transforms.ingest.quarantine import mask_raw_line
 
 
 @pytest.mark.parametrize("text", ["06 47 83 29 15", "0647832915", "06.47.83.29.15", "+33 6 47 83 29 15",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.enrich import CITY_FILES, LOCATIONS_FILE, load_reference
+from transforms.ingest.enrich import CITY_FILES, LOCATIONS_FILE, load_reference
 
 maxminddb_geolite2 = pytest.importorskip("_maxminddb_geolite2")
 CITY_MMDB = Path(maxminddb_geolite2.__file__).parent / "GeoLite2-City.mmdb"
@@ -90,7 +90,7 @@ def test_mmdb_and_csv_layout_give_the_same_columns(tmp_path: Path):
 def test_real_database_loads_fast_and_small(tmp_path: Path):
     """Opening the 2018 City database and looking up 100k addresses (the figures are in
     docs/performance.md, measured with `vigie bench --reference`)."""
-    from transforms.bench import in_child, reference_load
+    from devtools.bench import in_child, reference_load
 
     figures = in_child(reference_load, CITY_MMDB)
     print(figures)

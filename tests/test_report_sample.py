@@ -20,8 +20,8 @@ def test_every_sample_attack_is_an_incident_in_the_reports(tmp_path: Path):
     from vigie_testing import TEST_KEY
 
     from transforms.detect import run_day
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions, ingest_files
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.run import IngestOptions, ingest_files
     from transforms.nightly import file_day, inbox_files
     from transforms.report import write_report
 

@@ -1,4 +1,4 @@
-"""Retention and compaction (transforms/retention.py) on lakes made by the real ingest and rules.
+"""Retention and compaction (transforms/lake/retention.py) on lakes made by the real ingest and rules.
 
 Retention: whole partitions past their table's retention go, recorded in the manifest, except
 the days an open incident still counts exposure from. Compaction: a crowded day becomes one
@@ -20,8 +20,8 @@ import pytest
 from vigie_testing import FIXTURES, TEST_KEY
 from world_for_reports import write_inbox
 
-from transforms import manifest, retention
-from transforms.views import connect
+from transforms.lake import manifest, retention
+from transforms.lake.duck import connect
 
 DAYS = [date(2025, 7, 1) + timedelta(days=i) for i in range(4)]
 EVENTS = ("app_events", "account_daily")
@@ -29,8 +29,8 @@ RECORDS = ("findings", "incident_versions", "incident_exposed", "incident_member
 
 
 def _opts(lake: Path):
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.run import IngestOptions
 
     return IngestOptions(lake=lake, key=TEST_KEY, reference=load_reference(FIXTURES / "reference"),
                          memory_limit="1GB")
@@ -40,7 +40,7 @@ def _opts(lake: Path):
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four days; the extraction on the first night opens an incident."""
     from transforms.detect import run_day
-    from transforms.ingest import ingest_files
+    from transforms.ingest.run import ingest_files
 
     root = tmp_path_factory.mktemp("retention")
     ingest_files(write_inbox(root / "inbox", DAYS, DAYS[0]), _opts(root / "lake"))
@@ -115,7 +115,7 @@ PARTS = 6
 @pytest.fixture
 def crowded(tmp_path: Path) -> tuple[Path, list[Path]]:
     """The fixture day's app log delivered as six files: six Parquet files in the day's folder."""
-    from transforms.ingest import ingest_files
+    from transforms.ingest.run import ingest_files
 
     lines = (FIXTURES / "app-2025-07-05.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     inbox = tmp_path / "inbox"
@@ -155,7 +155,7 @@ def test_a_crowded_day_is_compacted_without_changing_a_row(crowded):
 
 
 def test_a_file_that_grows_after_compaction_replaces_its_rows(crowded):
-    from transforms.ingest import ingest_files
+    from transforms.ingest.run import ingest_files
 
     lake, files = crowded
     retention.purge(lake, date(2025, 7, 6), 0, 0)
@@ -180,7 +180,7 @@ COMPACT_SCRIPT = """
 import sys
 from datetime import date
 from pathlib import Path
-from transforms.retention import purge
+from transforms.lake.retention import purge
 purge(Path(sys.argv[1]), date(2025, 7, 6), 0, 0)
 """
 

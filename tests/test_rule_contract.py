@@ -102,7 +102,7 @@ def test_a_semicolon_in_a_comment_does_not_end_the_statement():
     """A rule's comment may end with `;` (new_device_network_bulk does): pasting goes on."""
     import io
 
-    from transforms.workbench import shell
+    from transforms.workbench.shell import shell
 
     lines = iter([".mode json", "select 1 as a -- the first candidates;", ", $day_count as b", ";", ".quit"])
     out = io.StringIO()

@@ -1,11 +1,11 @@
-"""transforms/storage.py without a server: what is remote, and URLs surviving pathlib and settings.
+"""transforms/lake/storage.py without a server: what is remote, and URLs surviving pathlib and settings.
 The store itself is tested against a real SeaweedFS server (tests/cluster, `make test-cluster`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from transforms import storage
+from transforms.lake import storage
 from transforms.settings import Settings
 
 

@@ -17,12 +17,12 @@ from typer.testing import CliRunner
 from vigie_testing import FIXTURES, TEST_KEY
 from world_for_reports import ATTACKER_IP, COLLEAGUE, SCRIPT, VICTIM, _event, app_lines
 
-from transforms import triage
 from transforms.detect import run_day, run_days
-from transforms.enrich import load_reference
-from transforms.ingest import IngestOptions, ingest_files
+from transforms.ingest.enrich import load_reference
+from transforms.ingest.run import IngestOptions, ingest_files
+from transforms.lake.duck import connect
 from transforms.report import write_report
-from transforms.views import connect
+from transforms.workbench import triage
 
 DAYS = [date(2025, 7, 1) + timedelta(days=i) for i in range(4)]
 OTHER_IP = "198.51.100.77"
@@ -167,7 +167,8 @@ def test_a_closed_incident_that_grows_reopens_and_the_report_opens_with_what_cha
 
 
 def test_until_lapses_and_the_shell_records_a_decision(world: dict):
-    from transforms.workbench import open_lake, shell
+    from transforms.workbench.query import open_lake
+    from transforms.workbench.shell import shell
 
     lake = world["lake"]
     colleague = _incident_of(lake, COLLEAGUE)["incident_uid"]

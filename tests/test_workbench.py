@@ -12,14 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from world_for_reports import ATTACKER_IP, build_lake
 
-from transforms.workbench import (
-    ReadOnlyError,
-    init_file_text,
-    open_lake,
-    run,
-    shell,
-    write_result,
-)
+from transforms.workbench.output import write_result
+from transforms.workbench.query import ReadOnlyError, init_file_text, open_lake, run
+from transforms.workbench.shell import shell
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +140,8 @@ def test_a_year_of_manifests_opens_in_a_small_memory_limit(tmp_path):
     """Two files a day for a year: the manifest view must not hold a buffer per file."""
     from dataclasses import fields
 
-    from transforms import manifest
-    from transforms.views import connect
+    from transforms.lake import manifest
+    from transforms.lake.duck import connect
 
     for n in range(730):
         manifest.save(tmp_path, manifest.ManifestEntry(
@@ -258,7 +253,7 @@ def test_hunt_titles_are_whole_and_output_files_are_not_overwritten(lake: Path, 
     from typer.testing import CliRunner
 
     from flows.cli import app
-    from transforms.workbench import hunts
+    from transforms.workbench.hunts import hunts
 
     assert hunts()["account_vs_baseline"].title.endswith("beside the median of its previous days.")
     monkeypatch.setenv("VIGIE_LAKE", str(lake))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transforms.pseudonymise import PseudonymKey
+from transforms.ingest.pseudonymise import PseudonymKey
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_KEY = PseudonymKey(b"test-key-for-vigie-tests-only-0123456789")

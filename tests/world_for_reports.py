@@ -13,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake import partition_dir, publish
-from transforms.views import connect
+from transforms.lake.atomic import publish
+from transforms.lake.duck import connect
+from transforms.lake.layout import partition_dir
 
 OFFICE_IP = "192.0.2.10"
 ATTACKER_IP = "203.0.113.50"
@@ -161,8 +162,8 @@ def build_lake(root: Path, days: list[date] | None = None, attack_day: date | No
     rules, or the stand-in whose output the report tests know exactly)."""
     from vigie_testing import FIXTURES, TEST_KEY
 
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions, ingest_files
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.run import IngestOptions, ingest_files
 
     days = days or [date(2025, 7, 1) + timedelta(days=i) for i in range(3)]
     attack_day = attack_day or days[-1]

@@ -10,9 +10,9 @@ import logging
 import os
 from pathlib import Path
 
-from transforms.enrich import load_reference
-from transforms.ingest import IngestOptions
-from transforms.pseudonymise import PseudonymKey, ensure_demo_key, load_key
+from transforms.ingest.enrich import load_reference
+from transforms.ingest.pseudonymise import PseudonymKey, ensure_demo_key, load_key
+from transforms.ingest.run import IngestOptions
 from transforms.settings import Settings
 
 log = logging.getLogger("vigie")

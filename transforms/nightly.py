@@ -22,12 +22,17 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from transforms import manifest, notify, quarantine, retention, storage
+from transforms import notify
 from transforms.config import ingest_options
 from transforms.detect import run_day
-from transforms.enrich import ASN_FILES, CITY_FILES, LOCATIONS_FILE, TAGS_FILE
-from transforms.ingest import SOURCES, FileResult, IngestOptions, file_day, ingest_files, ingest_path
-from transforms.lake import clean_stale_tmp, crash_point, lake_lock, partition_dir, safe_name, write_json_atomic
+from transforms.ingest import quarantine
+from transforms.ingest.enrich import ASN_FILES, CITY_FILES, LOCATIONS_FILE, TAGS_FILE
+from transforms.ingest.run import SOURCES, FileResult, IngestOptions, file_day, ingest_files, ingest_path
+from transforms.lake import manifest, retention, storage
+from transforms.lake.atomic import clean_stale_tmp, write_json_atomic
+from transforms.lake.crash import crash_point
+from transforms.lake.layout import partition_dir, safe_name
+from transforms.lake.lock import lake_lock
 from transforms.progress import emit
 from transforms.report import ReportResult, load_run_state, save_run_state, write_report
 from transforms.report.i18n import LABELS, NIGHT, NIGHT_STATUS, describe_reasons, night_subject, number, translate
@@ -314,7 +319,7 @@ class Steps:
     detect: Callable[[Path, date, str, int], dict] = detect_day
     report: Callable[[Path, Path, date, str, dict, str, int], ReportResult] = write_report
     published: Callable[[ReportResult, dict], None] = lambda result, night: None
-    # a night's files staged side by side (the flow's Dask task runner, transforms/distributed.py)
+    # a night's files staged side by side (the flow's Dask task runner, transforms/ingest/distributed.py)
     ingest_batch: Callable[[list[Path], IngestOptions], list[FileResult]] | None = None
 
 

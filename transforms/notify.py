@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from transforms.lake import write_json_atomic
+from transforms.lake.atomic import write_json_atomic
 
 NOTIFIED_FILE = Path("_nightly") / "notified.json"
 TIMEOUT_SECONDS = 15

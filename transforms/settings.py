@@ -18,7 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT
 
 
 def _toml_file() -> Path:

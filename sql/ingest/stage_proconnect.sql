@@ -6,7 +6,7 @@
 -- Technical lines (no tracked event: error/info lines with a `code`, Nest start-up lines,
 -- oidc-provider errors whose `event` is not a tracked event) are rows with event_category
 -- 'technical', never quarantined for what they lack. Free text and `unmapped` are masked by
--- the caller (transforms/privacy.py) before anything is written.
+-- the caller (transforms/ingest/privacy.py) before anything is written.
 -- Input: `lines` (source_line, line without its line end, read_error), `_key` (ipad, opad).
 -- Parameters: $known (field names of the spec), $file_day (DATE or NULL), $not_before and
 -- $not_after (the plausible event times, `clock_skew_reason`).

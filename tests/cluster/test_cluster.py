@@ -128,7 +128,7 @@ def local_run(services: tuple[S3Server, str, Path]) -> Path:
 
 
 def _tables(lake: str | Path, env: dict[str, str] | None = None) -> dict[str, list[tuple]]:
-    from transforms.views import connect
+    from transforms.lake.duck import connect
 
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})

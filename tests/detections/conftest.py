@@ -18,9 +18,9 @@ KEY = world.KEY
 @pytest.fixture(scope="session")
 def world_lake(tmp_path_factory):
     from transforms.detect import run_days
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions, ingest_files
-    from transforms.pseudonymise import PseudonymKey
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.pseudonymise import PseudonymKey
+    from transforms.ingest.run import IngestOptions, ingest_files
 
     root = tmp_path_factory.mktemp("world")
     files, labels = world.write(world.build(seed=7), root / "raw")
@@ -34,7 +34,7 @@ def world_lake(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def findings(world_lake):
-    from transforms.views import connect
+    from transforms.lake.duck import connect
 
     conn = connect(world_lake["lake"])
     rows = conn.sql("select * from findings").to_arrow_table().to_pylist()

@@ -17,7 +17,7 @@ RULE = "campaign_shared_infrastructure"
 
 @pytest.fixture(scope="module")
 def lake_conn(world_lake):
-    from transforms.views import connect
+    from transforms.lake.duck import connect
 
     conn = connect(world_lake["lake"])
     yield conn
@@ -88,8 +88,8 @@ def test_owner_devices_stay_out_of_scope(lake_conn):
 
 
 def test_evaluate_reports_flagged_and_full_scope(world_lake):
-    from transforms.detect.evaluate import evaluate
-    from transforms.pseudonymise import PseudonymKey
+    from devtools.evaluate import evaluate
+    from transforms.ingest.pseudonymise import PseudonymKey
 
     result = evaluate(world_lake["lake"], world_lake["labels"], PseudonymKey(world.KEY))
     by = {s["scenario"]: s for s in result["scenarios"]}

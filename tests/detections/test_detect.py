@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from devtools.evaluate import evaluate
 from transforms.detect import run_day
-from transforms.detect.evaluate import evaluate
-from transforms.pseudonymise import PseudonymKey
-from transforms.views import connect
+from transforms.ingest.pseudonymise import PseudonymKey
+from transforms.lake.duck import connect
 
 
 def _uids(lake, day):

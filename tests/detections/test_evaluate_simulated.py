@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from transforms.pseudonymise import PseudonymKey
+from transforms.ingest.pseudonymise import PseudonymKey
 
 KEY = PseudonymKey(b"vigie-sim-test-key")
 START, DAYS = date(2025, 11, 17), 4
@@ -23,8 +23,8 @@ START, DAYS = date(2025, 11, 17), 4
 def sim_lake(tmp_path_factory):
     from simulator.world import simulate
     from transforms.detect import run_days
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions, ingest_files
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.run import IngestOptions, ingest_files
 
     root = tmp_path_factory.mktemp("sim")
     simulate(START, DAYS, 120, 4242, root / "world", dirt={"enabled": False},
@@ -42,7 +42,7 @@ def sim_lake(tmp_path_factory):
 
 
 def test_entities_of_a_real_label():
-    from transforms.detect.evaluate import entities
+    from devtools.evaluate import entities
 
     label = {"malicious_accounts": [{"actor_user_id": "OF-1-u01", "pc_sub": "x"}],
              "malicious_sessions": {"app_session_id": ["s-1"], "pc_session_id": ["p-1"],
@@ -53,7 +53,7 @@ def test_entities_of_a_real_label():
 
 
 def test_evaluate_reads_simulator_labels(sim_lake):
-    from transforms.detect.evaluate import default, evaluate, load_labels
+    from devtools.evaluate import default, evaluate, load_labels
 
     labels = load_labels(sim_lake["labels"])
     report = evaluate(sim_lake["lake"], sim_lake["labels"], KEY)

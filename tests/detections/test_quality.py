@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.pseudonymise import PseudonymKey
+from transforms.ingest.pseudonymise import PseudonymKey
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +27,8 @@ KEY = PseudonymKey(b"vigie-quality-key")
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory):
+    from devtools.evaluate import evaluate
     from transforms.detect import run_days
-    from transforms.detect.evaluate import evaluate
 
     root = tmp_path_factory.mktemp("quality")
     world = Path(os.environ.get("VIGIE_QUALITY_WORLD", root / "world"))
@@ -38,8 +38,8 @@ def measured(tmp_path_factory):
         simulate(START, DAYS, AGENTS, SEED, world)
     lake = Path(os.environ.get("VIGIE_QUALITY_LAKE", root / "lake"))
     if not (lake / "app_events").exists():
-        from transforms.enrich import load_reference
-        from transforms.ingest import IngestOptions, ingest_files
+        from transforms.ingest.enrich import load_reference
+        from transforms.ingest.run import IngestOptions, ingest_files
 
         ingest_files(sorted((world / "inbox").glob("*.jsonl*")),
                      IngestOptions(lake=lake, key=KEY, reference=load_reference(world / "reference")))

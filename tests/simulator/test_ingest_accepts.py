@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from transforms.enrich import load_reference
-from transforms.ingest import IngestOptions, ingest_files
-from transforms.pseudonymise import PseudonymKey
+from transforms.ingest.enrich import load_reference
+from transforms.ingest.pseudonymise import PseudonymKey
+from transforms.ingest.run import IngestOptions, ingest_files
 
 
 def test_ingest_quarantines_exactly_the_dirt(world, tmp_path):

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from simulator import bench
+from devtools import sim_bench as bench
 
 
 def _run(days: int, agents: int, events: int, wall: float) -> dict:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from transforms.detect import baselines, incidents
 from transforms.detect.runner import DetectSummary, Rule, RuleResult, load_rules, run_rules, write_findings
-from transforms.lake import DEFAULT_MEMORY_LIMIT, private_dir
-from transforms.views import connect, define_views, night_days
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, connect
+from transforms.lake.layout import private_dir
+from transforms.lake.views import define_views, night_days
 
 __all__ = ["DetectSummary", "Rule", "RuleResult", "load_rules", "run_day", "run_days"]
 

@@ -14,7 +14,9 @@ from pathlib import Path
 import duckdb
 
 from transforms.detect import dayset
-from transforms.lake import new_tmp_dir, partition_dir, publish, read_sql
+from transforms.lake.atomic import new_tmp_dir, publish
+from transforms.lake.layout import partition_dir
+from transforms.lake.sql import read_sql
 
 HISTORY_DAYS = 28
 

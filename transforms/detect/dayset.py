@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from transforms.lake import read_sql, sql_code, used_params
+from transforms.lake.sql import read_sql, sql_code, used_params
 
 if TYPE_CHECKING:
     from transforms.detect.runner import Rule

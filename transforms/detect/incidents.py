@@ -11,7 +11,7 @@ findings cover; it writes three partitions under its own date, once:
 - `incident_members/event_date=D/`: finding → incident for every finding of those incidents.
 
 The views `incidents`, `incident_beneficiaries` and `findings.incident_uid` read the latest
-version (`sql/views/70_incidents.sql`, `transforms/views.py`); findings files are never
+version (`sql/views/70_incidents.sql`, `transforms/lake/views.py`); findings files are never
 rewritten. A night depends only on the partitions of earlier nights and its own, so
 re-running it gives the same files, and re-running the nights after a late file, in order,
 gives what a clean run gives.
@@ -36,8 +36,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from transforms.lake import new_tmp_dir, partition_dir, publish, read_sql, sql_code, sql_string
-from transforms.views import define_views, night_days
+from transforms.lake.atomic import new_tmp_dir, publish
+from transforms.lake.layout import partition_dir
+from transforms.lake.sql import read_sql, sql_code, sql_string
+from transforms.lake.views import define_views, night_days
 
 OPEN_DAYS = 30  # an incident with no finding for this many days is closed
 IP_WINDOW_DAYS = 3  # an IP links a finding to an incident that saw it within this many days
@@ -217,7 +219,7 @@ def link(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> int:
                    "incident_members": "select * from finding_incident order by all"}
         for table, query in outputs.items():
             staged = tmp / TABLES[table]
-            conn.execute(f"copy ({query}) to '{_q(staged)}' (format parquet, compression zstd)")
+            conn.execute(f"copy ({query}) to {sql_string(str(staged))} (format parquet, compression zstd)")
             publish(staged, partition_dir(lake, table, str(day)) / TABLES[table])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -245,5 +247,3 @@ def _lake_start(lake: Path) -> date | None:
     return date.fromisoformat(min(days)) if days else None
 
 
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")

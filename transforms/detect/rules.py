@@ -18,7 +18,7 @@ from typing import Annotated, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from transforms.lake import SQL_DIR, sql_code
+from transforms.lake.sql import SQL_DIR, sql_code
 from transforms.severity import Severity
 
 RULES_DIR = SQL_DIR / "detections"

@@ -8,8 +8,6 @@ re-running a day replaces its findings with the same uids.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -18,10 +16,12 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import triage
 from transforms.detect import dayset
 from transforms.detect.rules import REQUIREMENTS_DIR, RULES_DIR, Rule, load_rules
-from transforms.lake import new_tmp_dir, partition_dir, publish, read_sql, sql_in_list, used_params
+from transforms.lake.atomic import new_tmp_dir, publish
+from transforms.lake.layout import partition_dir
+from transforms.lake.sql import read_sql, sql_in_list, sql_string, used_params
+from transforms.workbench import triage
 
 __all__ = ["RULES_DIR", "DetectSummary", "Rule", "RuleResult", "load_rules", "run_rule", "run_rules",
            "write_findings"]
@@ -59,11 +59,6 @@ class DetectSummary:
     @property
     def skipped(self) -> list[RuleResult]:
         return [r for r in self.rules if r.status == "skipped"]
-
-
-def finding_uid(rule_id: str, entity_type: str, entity_id: str, day: date) -> str:
-    """Deterministic: the same rule, entity and day always give the same uid (twin of the SQL)."""
-    return hashlib.sha256(f"{rule_id}|{entity_type}|{entity_id}|{day}".encode()).hexdigest()[:32]
 
 
 def missing_requirements(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date,
@@ -133,17 +128,9 @@ def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> in
         staged = tmp / "findings.parquet"
         conn.execute("copy (select * exclude (severity_rank) from day_findings "
                      "order by severity_rank desc, rule_id, entity_id) "
-                     f"to '{_q(staged)}' (format parquet, compression zstd)")
+                     f"to {sql_string(str(staged))} (format parquet, compression zstd)")
         publish(staged, partition_dir(lake, "findings", str(day)) / "findings.parquet")
         triage.write_suppressed(conn, lake, day)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return conn.execute("select count(*) from day_findings").fetchall()[0][0]
-
-
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def metrics_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, default=str)

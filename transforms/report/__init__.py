@@ -24,19 +24,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from transforms.detect.incidents import days_of_night
-from transforms.lake import DEFAULT_MEMORY_LIMIT, crash_point, private_dir, safe_name
+from transforms.lake.atomic import write_text_atomic
+from transforms.lake.crash import crash_point
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, connect
+from transforms.lake.layout import private_dir, safe_name
+from transforms.lake.views import night_days
 from transforms.report.collect import collect, dumps
 from transforms.report.i18n import LANGS, check_lang
 from transforms.report.ocsf import detection_finding
 from transforms.report.render import in_language, render_html, render_markdown, render_summary
-from transforms.views import connect, night_days
 
 RUN_FILE = "run.json"
 
@@ -78,19 +79,8 @@ def load_run_state(reports: Path, day: date) -> dict:
 
 def save_run_state(reports: Path, day: date, state: dict) -> Path:
     path = report_dir(reports, day) / RUN_FILE
-    private_dir(path.parent)
-    _write_text(path, dumps(state) + "\n")
+    write_text_atomic(path, dumps(state) + "\n")
     return path
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def _incident_json(inc: dict) -> dict:
@@ -135,7 +125,7 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
     check_lang(lang)
     main = check_lang(main_lang or lang)
     if reference is None:
-        from transforms import storage
+        from transforms.lake import storage
         from transforms.settings import Settings
 
         reference = Settings().reference
@@ -155,20 +145,20 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
         return _result(day, folder, data, folder / html_name, lang)
     html = render_html(data)
     markdown = render_markdown(data)
-    _write_text(folder / "report.html", html)
+    write_text_atomic(folder / "report.html", html)
     crash_point("report.html")
-    _write_text(folder / "report.md", markdown)
+    write_text_atomic(folder / "report.md", markdown)
     lines = [json.dumps(detection_finding(f, data["rules"].get(f["rule_id"], {})), ensure_ascii=False,
                         sort_keys=True, default=str) for f in data["findings"]]
-    _write_text(folder / "findings.jsonl", "".join(line + "\n" for line in lines))
+    write_text_atomic(folder / "findings.jsonl", "".join(line + "\n" for line in lines))
     crash_point("report.findings")
     incidents = [_incident_json(inc) for inc in data["incidents"]]
-    _write_text(folder / "incidents.json", dumps({"day": str(day), "incidents": incidents}) + "\n")
+    write_text_atomic(folder / "incidents.json", dumps({"day": str(day), "incidents": incidents}) + "\n")
     crash_point("report.incidents")
     # File names come from incident uids: made safe so that no value can name a path outside.
     wanted = {f"{safe_name(uid)}.csv" for uid in data["exposed"]}
     for uid, rows in data["exposed"].items():
-        _write_text(exposed_dir / f"{safe_name(uid)}.csv", _csv(rows))
+        write_text_atomic(exposed_dir / f"{safe_name(uid)}.csv", _csv(rows))
         crash_point("report.exposed")
     for stale in exposed_dir.glob("*.csv"):
         if stale.name not in wanted:
@@ -191,9 +181,9 @@ def _write_rendering(folder: Path, data: dict, lang: str, main: str) -> tuple[st
     html_name, markdown_name = report_files(lang, main)
     translated = in_language(data, lang)
     markdown = render_markdown(translated)
-    _write_text(folder / html_name, render_html(translated))
+    write_text_atomic(folder / html_name, render_html(translated))
     crash_point("report.translation")
-    _write_text(folder / markdown_name, markdown)
+    write_text_atomic(folder / markdown_name, markdown)
     return html_name, markdown
 
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import duckdb
 
-from transforms import manifest, triage
 from transforms.detect.rules import RULES_DIR, load_rules
-from transforms.lake import read_sql, sql_code, sql_in_list, used_params
+from transforms.lake import manifest
+from transforms.lake.sql import read_sql, sql_code, sql_in_list, used_params
 from transforms.report import story
 from transforms.severity import Severity
+from transforms.workbench import triage
 
 HISTORY_DAYS = 28
 
@@ -155,7 +156,8 @@ def _health(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, run_state: d
         "lines_read": sum(f["lines_read"] for f in files),
         "rows_written": sum(f["rows_written"] for f in files),
         "rows_quarantined": sum(f["rows_quarantined"] for f in files),
-        "balanced": all(f["lines_read"] == f["rows_written"] + f["rows_quarantined"] for f in files),
+        "balanced": all(manifest.accounted_for(f["lines_read"], f["rows_written"], f["rows_quarantined"])
+                        for f in files),
         "quarantine_reasons": reasons,
         "late_files": sorted(run_state.get("late_files") or []),
         "rules_not_run": sorted((r for r in rules if r.get("status") != "ran"), key=lambda r: r["rule_id"]),

@@ -282,7 +282,7 @@ SOURCES = {
     "en": {"app": "partner application", "proconnect": "ProConnect"},
 }
 
-# Warnings the reader leaves in the ingest manifest (transforms/reader.py): their fixed parts.
+# Warnings the reader leaves in the ingest manifest (transforms/ingest/read.py): their fixed parts.
 WARNINGS = {
     "fr": {"corrupt compressed stream: ": "flux compressé corrompu : ",
            "truncated compressed stream: the file ends mid-member":

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jinja2
 
-from transforms.lake import safe_name
+from transforms.lake.layout import safe_name
 from transforms.report import story as storyline
 from transforms.report import svg
 from transforms.report.collect import _rule_title, runbook_steps

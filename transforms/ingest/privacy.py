@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 
-from transforms.pseudonymise import PseudonymKey, email_pseudonym, pseudonym
+from transforms.ingest.pseudonymise import PseudonymKey, email_pseudonym, pseudonym
 
 # The reviewed allow-list: keys whose values are technical (codes, event names, levels, hosts,
 # OIDC protocol parameters, domains). Reviewed with the DPO; adding a key needs the same review.

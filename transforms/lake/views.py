@@ -1,6 +1,6 @@
-"""One DuckDB connection with the whole lake defined as views.
+"""The whole lake defined as views on a DuckDB connection (`define_views`).
 
-Why one function: detections, reports, `vigie query`, `vigie shell`, the stock DuckDB CLI
+Why one definition: detections, reports, `vigie query`, `vigie shell`, the stock DuckDB CLI
 (via a generated init file) and analysts' own Python all see the same tables with the
 same names. Base tables come from the lake's folders; every `sql/views/*.sql` file then
 builds on them, in file-name order.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT, SQL_DIR, configure
+from transforms.lake.sql import SQL_DIR, sql_string
 from transforms.severity import severity_type_sql
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
@@ -24,7 +24,7 @@ GROWN_TABLES = ("incident_versions", "incident_exposed")
 PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily", "suppressed",
                       "incident_versions", "incident_exposed", "incident_members")
 FLAT_TABLES = ("quarantine", "triage", "suppressions")
-# The fields of transforms.manifest.ManifestEntry, in its order.
+# The fields of transforms.lake.manifest.ManifestEntry, in its order.
 MANIFEST_COLUMNS = (
     "{sha256: 'VARCHAR', source_file: 'VARCHAR', source_kind: 'VARCHAR', size_bytes: 'BIGINT', "
     "lines_read: 'BIGINT', rows_written: 'BIGINT', rows_quarantined: 'BIGINT', first_event_time: 'VARCHAR', "
@@ -33,8 +33,6 @@ MANIFEST_COLUMNS = (
 )
 
 
-def _quote(path: Path | str) -> str:
-    return str(path).replace("'", "''")
 
 
 # The days a night's detections may read: the longest lookback of the rules
@@ -55,12 +53,12 @@ class RemoteLake:
     """The objects of a lake on an object store, listed once: the views name them one by one.
 
     Event and quarantine objects count only when a manifest names them (the manifest is the
-    commit marker, written last by `transforms.storage.push`); derived tables (findings,
+    commit marker, written last by `transforms.lake.storage.push`); derived tables (findings,
     incidents, profiles) are whole objects, each written in one PUT.
     """
 
     def __init__(self, url: str) -> None:
-        from transforms import storage
+        from transforms.lake import storage
 
         self.url = storage.location(url).rstrip("/")
         listing = storage.list_files(self.url)
@@ -72,7 +70,7 @@ class RemoteLake:
                             and (rel.split("/", 1)[0] not in committed or rel in named))
 
     def _named(self) -> set[str]:
-        from transforms import storage
+        from transforms.lake import storage
 
         fs = storage.filesystem(self.url)
         entries = [json.loads(fs.cat_file(m.split("://", 1)[1])) for m in self.manifests]
@@ -98,7 +96,7 @@ def _partition_globs(lake: Path | RemoteLake, table: str, days: list[date] | Non
 
 
 def _read_partitions(globs: list[str]) -> str:
-    files = ", ".join(f"'{_quote(g)}'" for g in globs)
+    files = ", ".join(sql_string(str(g)) for g in globs)
     return (f"read_parquet([{files}], hive_partitioning = true, hive_types = {{'event_date': DATE}}, "
             "union_by_name = true)")
 
@@ -127,12 +125,12 @@ def base_view_sql(lake: Path | RemoteLake, table: str, days: list[date] | None =
         files = lake.flat_files(table)
         if not files:
             return None
-        listed = ", ".join(f"'{_quote(f)}'" for f in files)
+        listed = ", ".join(sql_string(str(f)) for f in files)
         return f"create or replace view {table} as select * from read_parquet([{listed}], union_by_name = true)"
     if not any((lake / table).glob("*.parquet")):
         return None
-    glob = _quote(lake / table / "*.parquet")
-    return f"create or replace view {table} as select * from read_parquet('{glob}', union_by_name = true)"
+    glob = sql_string(str(lake / table / "*.parquet"))
+    return f"create or replace view {table} as select * from read_parquet({glob}, union_by_name = true)"
 
 
 def define_views(conn: duckdb.DuckDBPyConnection, lake: Path | str,
@@ -143,7 +141,7 @@ def define_views(conn: duckdb.DuckDBPyConnection, lake: Path | str,
     None: the whole lake (analysts, the workbench). `lake` may be an `s3://` URL: the store is
     registered on `conn` and the views name its committed objects (`RemoteLake`).
     """
-    from transforms import storage
+    from transforms.lake import storage
 
     if storage.is_remote(lake):
         storage.register(conn, lake)
@@ -179,10 +177,10 @@ def _define(conn: duckdb.DuckDBPyConnection, lake: Path | RemoteLake, days: Iter
         conn.execute(statement)
         statements.append(statement)
     if isinstance(lake, RemoteLake):
-        manifest_glob = "[" + ", ".join(f"'{_quote(m)}'" for m in lake.manifests) + "]"
+        manifest_glob = "[" + ", ".join(sql_string(str(m)) for m in lake.manifests) + "]"
         has_manifest = bool(lake.manifests)
     else:
-        manifest_glob = "'" + _quote(lake / "_manifest" / "*.json") + "'"
+        manifest_glob = sql_string(str(lake / "_manifest" / "*.json"))
         has_manifest = any((lake / "_manifest").glob("*.json"))
     if has_manifest:
         # the columns are given: detecting them made read_json open the files at once with
@@ -197,13 +195,3 @@ def _define(conn: duckdb.DuckDBPyConnection, lake: Path | RemoteLake, days: Iter
         statements.append(text)
     return statements
 
-
-def connect(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0,
-            days: Iterable[date] | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection over the lake, every view defined (over `days` only, if given)."""
-    conn = duckdb.connect()
-    configure(conn, memory_limit, threads, None)
-    from transforms import storage
-
-    define_views(conn, lake if storage.is_remote(lake) else Path(lake).resolve(), days)
-    return conn

@@ -39,7 +39,8 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT
+from transforms.lake.sql import sql_string
 
 # Weekday events per simulated agent (accounts, sessions, federation lines): measured on
 # 15,000-agent worlds (891k events); the bench asks the simulator for N / EVENTS_PER_AGENT agents.
@@ -215,7 +216,7 @@ def agents_for(events: int) -> int:
 
 def _history(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, history_days: int) -> None:
     """Trailing profiles from the day before's: thinned (days off, weekends) and jittered."""
-    from transforms.lake import partition_dir
+    from transforms.lake.layout import partition_dir
 
     src = partition_dir(lake, "account_daily", str(day - timedelta(days=1))) / "account_daily.parquet"
     counts = ("events", "reads", "distinct_beneficiaries", "reads_out_of_portfolio",
@@ -230,9 +231,9 @@ def _history(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, history_day
                                         for c in counts))
         out = partition_dir(lake, "account_daily", str(d))
         out.mkdir(parents=True, exist_ok=True)
-        target = str(out / "account_daily.parquet").replace("'", "''")
+        target = sql_string(str(out / "account_daily.parquet"))
         conn.execute(f"copy (select * replace ({scaled}) from read_parquet('{src}') "
-                     f"where random() < {keep}) to '{target}' (format parquet, compression zstd)")
+                     f"where random() < {keep}) to {target} (format parquet, compression zstd)")
 
 
 def _simulated_world(world: Path, events: int, shards: int) -> int:
@@ -263,10 +264,10 @@ def _simulated_world(world: Path, events: int, shards: int) -> int:
 def setup(folder: Path, events: int, history_days: int, memory_limit: str, threads: int, shards: int = 1) -> dict:
     """World + the day before ingested and profiled + history; returns what the parent needs."""
     from transforms.detect import baselines
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions, detect_source, ingest_file
-    from transforms.pseudonymise import PseudonymKey
-    from transforms.views import connect
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.pseudonymise import PseudonymKey
+    from transforms.ingest.run import IngestOptions, detect_source, ingest_file
+    from transforms.lake.duck import connect
 
     started = time.perf_counter()
     world = folder / "world"
@@ -363,7 +364,7 @@ def reference_load(path: Path) -> dict:
     import ipaddress
     import random
 
-    from transforms.enrich import load_reference
+    from transforms.ingest.enrich import load_reference
 
     base = _status_kb("VmRSS") / 1024
     started = time.perf_counter()
@@ -402,12 +403,13 @@ def nightly_stages(lake: Path, reports: Path, world: Path, files: list[Path], n:
     """The nightly's stages for the bench day on `lake`, each timed, in this process."""
     from transforms.detect import baselines, incidents
     from transforms.detect.runner import load_rules, run_rules, write_findings
-    from transforms.enrich import load_reference
-    from transforms.ingest import IngestOptions, detect_source, ingest_file
-    from transforms.lake import private_dir
-    from transforms.pseudonymise import PseudonymKey
+    from transforms.ingest.enrich import load_reference
+    from transforms.ingest.pseudonymise import PseudonymKey
+    from transforms.ingest.run import IngestOptions, detect_source, ingest_file
+    from transforms.lake.duck import connect
+    from transforms.lake.layout import private_dir
+    from transforms.lake.views import define_views, night_days
     from transforms.report import write_report
-    from transforms.views import connect, define_views, night_days
 
     stages: list[Stage] = []
     opts = IngestOptions(lake=lake, key=PseudonymKey(KEY), reference=load_reference(world / "reference"),
@@ -504,7 +506,7 @@ def fill_history(lake: Path, source: Path, lake_days: int) -> dict:
     (`account_daily`) get the day before's file wherever the setup's history has none.
     """
     from transforms.detect.incidents import OPEN_DAYS
-    from transforms.lake import partition_dir
+    from transforms.lake.layout import partition_dir
 
     conn = duckdb.connect()
     copied: dict[str, float] = {"files": 0, "bytes": 0}

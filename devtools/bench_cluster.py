@@ -2,7 +2,7 @@
 worker processes, into a local lake and into an s3:// lake on a real SeaweedFS store, all on
 loopback (docs/performance.md, "Beyond one machine").
 
-    .venv/bin/python scripts/bench_cluster.py WORLD_INBOX_FOLDER DAY [--runs local,s3] [--workers 1,2]
+    .venv/bin/python devtools/bench_cluster.py WORLD_INBOX_FOLDER DAY [--runs local,s3] [--workers 1,2]
 
 WORLD_INBOX_FOLDER: a `vigie bench --keep` world's inbox (setup/world/inbox); DAY: the day
 whose files are ingested. Each run starts from an empty lake; the reference data is empty

@@ -24,28 +24,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import manifest, retention, storage
-from transforms.day_files import ORDER, DayFiles, rewrite
-from transforms.enrich import IpCache, Reference
-from transforms.lake import (
-    DEFAULT_MEMORY_LIMIT,
-    QUARANTINE_DIR,
-    clean_stale_tmp,
-    configure,
-    crash_point,
-    lake_lock,
-    new_tmp_dir,
-    partition_dir,
-    publish,
-    read_sql,
-    safe_name,
-    sql_string,
-)
-from transforms.privacy import mask_column, mask_text, mask_unmapped
+from transforms.ingest.day_files import ORDER, DayFiles, rewrite
+from transforms.ingest.enrich import IpCache, Reference
+from transforms.ingest.privacy import mask_column, mask_text, mask_unmapped
+from transforms.ingest.pseudonymise import PseudonymKey
+from transforms.ingest.quarantine import write_quarantine
+from transforms.ingest.read import LINE_SCHEMA, ReadStats, read_lines
+from transforms.lake import manifest, retention, storage
+from transforms.lake.atomic import clean_stale_tmp, new_tmp_dir, publish
+from transforms.lake.crash import crash_point
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, configure
+from transforms.lake.layout import QUARANTINE_DIR, partition_dir, safe_name
+from transforms.lake.lock import lake_lock
+from transforms.lake.sql import read_sql, sql_string
 from transforms.progress import emit
-from transforms.pseudonymise import PseudonymKey
-from transforms.quarantine import write_quarantine
-from transforms.reader import LINE_SCHEMA, ReadStats, read_lines
 
 SOURCES = {"proconnect": "auth_events", "app": "app_events"}
 GROUP_BYTES = 64 << 20
@@ -75,7 +67,7 @@ PROCONNECT_FIELDS = [
 ]  # fmt: skip
 KNOWN_FIELDS = {"app": APP_FIELDS, "proconnect": PROCONNECT_FIELDS}
 # Columns of free text or of values under unknown keys: masked before anything is written
-# (transforms/privacy.py); the staging SQL hands them over as they came.
+# (transforms/ingest/privacy.py); the staging SQL hands them over as they came.
 MASKED = {"message": mask_text, "stack_trace": mask_text, "error_causes": mask_text, "unmapped": mask_unmapped}
 
 
@@ -92,7 +84,7 @@ class IngestOptions:
     threads: int = 0
     max_line_bytes: int = 1 << 20
     max_clock_skew_days: int = 2
-    # Distributed ingest (transforms/distributed.py): where the events of other files are read
+    # Distributed ingest (transforms/ingest/distributed.py): where the events of other files are read
     # (the real lake, while `lake` is a worker's private shadow of its manifests), and what
     # becomes of a staged file instead of its publication (uploaded for the flow to commit).
     existing: str | None = None
@@ -209,7 +201,7 @@ def _stream(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, opts: Ingest
     """One pass over the file: stage each group of lines, write its good rows to their day files.
 
     The staging SQL parses, checks and pseudonymises in DuckDB; its rows come back as Arrow,
-    get their free text and `unmapped` masked (transforms/privacy.py: a JSON walk SQL cannot do),
+    get their free text and `unmapped` masked (transforms/ingest/privacy.py: a JSON walk SQL cannot do),
     their enrichment columns, and go straight to the day files: nothing personal reaches the
     lake in clear (DuckDB's own spill files, deleted with the run's scratch folder, hold raw
     lines as they always did). Returns the day files and the rejected rows (source_line, reject_reason,
@@ -381,7 +373,7 @@ def _events_elsewhere(conn: duckdb.DuckDBPyConnection, table: str, file_id: str,
     else:
         others = sorted(str(f) for day in days for f in partition_dir(Path(lake), table, day).glob("*.parquet")
                         if f.name != f"{file_id}.parquet")
-    # a compacted day (transforms/retention.py) holds this file's earlier version among others' rows
+    # a compacted day (transforms/lake/retention.py) holds this file's earlier version among others' rows
     _parquet_view(conn, "existing_events", "event_uid, source_file, source_line", others,
                   "event_uid varchar, source_file varchar, source_line bigint",
                   where=f"source_file <> {sql_string(file_id)}")
@@ -464,7 +456,7 @@ def ingest_file(path: Path, kind: str, opts: IngestOptions) -> FileResult:
                                                 {"files": [str(f) for f in files.values()]}).fetchall()[0]
         quarantined = conn.execute("select count(*) from rejected_rows").fetchall()[0][0]
         conn.close()
-        if stats.lines != written + quarantined:
+        if not manifest.accounted_for(stats.lines, written, quarantined):
             raise IngestError(f"{path.name}: {stats.lines} lines read but {written} written + "
                               f"{quarantined} quarantined; nothing was published")
         previous = [e for e in manifest.find_by_name(opts.lake, source_file) if e.sha256 != stats.sha256]

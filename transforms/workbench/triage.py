@@ -29,7 +29,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.lake import new_tmp_dir, partition_dir, private_dir, publish, read_sql
+from transforms.lake.atomic import new_tmp_dir, publish
+from transforms.lake.layout import partition_dir, private_dir
+from transforms.lake.sql import read_sql, sql_string
 
 STATUSES = ("open", "acknowledged", "false_positive", "closed")
 SUPPRESSION_KINDS = ("account", "rule", "network")
@@ -199,9 +201,8 @@ def write_suppressed(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> 
     tmp = new_tmp_dir(lake)
     try:
         staged = tmp / "suppressed.parquet"
-        path = str(staged).replace("'", "''")
-        conn.execute(f"copy (select * from day_suppressed order by rule_id, entity_id) to '{path}' "
-                     "(format parquet, compression zstd)")
+        conn.execute("copy (select * from day_suppressed order by rule_id, entity_id) "
+                     f"to {sql_string(str(staged))} (format parquet, compression zstd)")
         publish(staged, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

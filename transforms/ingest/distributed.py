@@ -32,8 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import manifest, storage
-from transforms.ingest import (
+from transforms.ingest.run import (
     SOURCES,
     FileResult,
     IngestOptions,
@@ -43,7 +42,10 @@ from transforms.ingest import (
     ingest_file,
     ingest_path,
 )
-from transforms.lake import MANIFEST_DIR, new_tmp_dir, sql_string
+from transforms.lake import manifest, storage
+from transforms.lake.atomic import new_tmp_dir
+from transforms.lake.layout import MANIFEST_DIR
+from transforms.lake.sql import sql_string
 from transforms.progress import emit
 
 STAGING_DIR = ".staging"

@@ -31,6 +31,9 @@ from typing import Any
 
 import duckdb
 
+from transforms.lake import atomic
+from transforms.lake.layout import private_dir
+
 log = logging.getLogger("vigie")
 
 SCHEMES = ("s3",)
@@ -150,9 +153,7 @@ def _load_state(root: Path) -> dict[str, dict]:
 
 
 def _save_state(root: Path, state: dict[str, dict]) -> None:
-    tmp = root / f"{SYNC_STATE}.{uuid.uuid4().hex}.tmp"
-    tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, root / SYNC_STATE)
+    atomic.write_json_atomic(root / SYNC_STATE, state)
 
 
 def _same_local(stat: os.stat_result | None, record: dict | None) -> bool:
@@ -184,11 +185,10 @@ def pull(url: str | os.PathLike, root: Path, delete: bool = True) -> SyncResult:
             result.kept += 1
             continue
         target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(target.parent)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.pull")
         fs.get_file(f"{base}/{rel}", str(tmp))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
+        atomic.publish(tmp, target)
         stat = target.stat()
         state[rel] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "etag": info.get("ETag")}
         result.copied += 1
@@ -296,7 +296,7 @@ def global_lock(url: str | os.PathLike, wait_seconds: float = 0.0) -> Iterator[N
     Without one, a remote lake has no lock across machines: each machine's working copy has
     its fcntl lock, and running one writer at a time is the scheduler's job (one deployment).
     """
-    from transforms.lake import LakeBusyError
+    from transforms.lake.lock import LakeBusyError
 
     if not os.environ.get("PREFECT_API_URL"):
         yield

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from transforms.lake import used_params
+from transforms.lake.sql import used_params
 
 JSON_COLUMNS = frozenset({"search_params_ref", "unmapped"})
 # Nearly one value per row: a dictionary would be built, overflow and be dropped on every page

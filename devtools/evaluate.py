@@ -18,10 +18,9 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
-from transforms.lake import DEFAULT_MEMORY_LIMIT
-from transforms.pseudonymise import PseudonymKey, beneficiary_pseudonym
+from transforms.ingest.pseudonymise import PseudonymKey, beneficiary_pseudonym
+from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, connect
 from transforms.severity import Severity
-from transforms.views import connect
 
 HIGH = tuple(s for s in Severity if s.rank >= Severity.HIGH.rank)
 MEDIUM_UP = tuple(s for s in Severity if s.rank >= Severity.MEDIUM.rank)

@@ -1,4 +1,4 @@
-"""Measure the simulator's speed: `vigie bench --simulator` (or `python -m simulator.bench`).
+"""Measure the simulator's speed: `vigie bench --simulator` (or `python -m devtools.sim_bench`).
 
 Why a module of its own: issue 3's targets (300k events/s; a 30-day world of 3,000 agents in
 under 2 minutes on this 2-core machine) must be re-measurable with one command, and the allocator
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-# before Polars is imported (see the docstring); `python -m simulator.bench` only
+# before Polars is imported (see the docstring); `python -m devtools.sim_bench` only
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:10000,muzzy_decay_ms:10000")
 
 import argparse  # noqa: E402

@@ -5,7 +5,7 @@ of sight (atomic: a reader sees the day or nothing), then its deletion. Events (
 profiles derived from them) are kept `retention_days` (VIGIE_RETENTION_DAYS, 365 by default:
 the CNIL's guidance on logging is 6 to 12 months); findings and incidents, the record of what
 happened, `record_retention_days` (VIGIE_RECORD_RETENTION_DAYS, three years); quarantined lines
-as `transforms/quarantine.py` says. A day an open incident still needs for its exposure (the
+as `transforms/ingest/quarantine.py` says. A day an open incident still needs for its exposure (the
 days of its findings and the day on either side) is never purged. Each purged day is written
 into the manifest entries of the files that had rows on it (`purged_dates`) before the folder
 goes, and the run summary says what went.
@@ -31,8 +31,11 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import manifest
-from transforms.lake import EVENT_TABLES, crash_point, new_tmp_dir, partition_dir, sql_string
+from transforms.lake import manifest
+from transforms.lake.atomic import new_tmp_dir
+from transforms.lake.crash import crash_point
+from transforms.lake.layout import EVENT_TABLES, partition_dir
+from transforms.lake.sql import sql_string
 
 EVENT_DERIVED = (*EVENT_TABLES, "account_daily")  # kept `retention_days`
 RECORD_TABLES = ("findings", "incident_versions", "incident_exposed", "incident_members")  # kept longer
@@ -190,7 +193,7 @@ def exchange(a: Path, b: Path) -> bool:
 
 def compact(lake: Path, table: str, day: date) -> bool:
     """Rewrite the day's partition of `table` as one file with the same rows; False if not done."""
-    from transforms.day_files import ORDER, rewrite
+    from transforms.ingest.day_files import ORDER, rewrite
 
     lake = Path(lake)
     folder = partition_dir(lake, table, str(day))
@@ -236,7 +239,7 @@ def drop_source_rows(lake: Path, source_file: str, event_dates: list[str], keep:
     """Take an earlier version's rows of `source_file` out of the compacted files of its days
     (the new version's rows are in their own file), atomically per file; `keep`: outputs of
     the new version, left alone."""
-    from transforms.day_files import rewrite
+    from transforms.ingest.day_files import rewrite
 
     for day in event_dates:
         for table in EVENT_TABLES:

@@ -11,7 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from transforms.lake import MANIFEST_DIR, write_json_atomic
+from transforms.lake.atomic import write_json_atomic
+from transforms.lake.layout import MANIFEST_DIR
 
 
 @dataclass
@@ -30,11 +31,12 @@ class ManifestEntry:
     warnings: list[str] = field(default_factory=list)
     reference_missing: list[str] = field(default_factory=list)
     replaces_sha256: str | None = None
-    purged_dates: list[str] = field(default_factory=list)  # event dates retention removed (transforms/retention.py)
+    purged_dates: list[str] = field(default_factory=list)  # event dates retention removed (lake/retention.py)
 
-    @property
-    def balanced(self) -> bool:
-        return self.lines_read == self.rows_written + self.rows_quarantined
+
+def accounted_for(lines_read: int, rows_written: int, rows_quarantined: int) -> bool:
+    """Nothing lost: every line read became a row of the lake or a row of the quarantine."""
+    return lines_read == rows_written + rows_quarantined
 
 
 def manifest_path(lake: Path, sha256: str) -> Path:

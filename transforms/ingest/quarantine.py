@@ -20,12 +20,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.lake import QUARANTINE_DIR
-from transforms.privacy import is_safe_key, mask_json, mask_text, pseudonymise_value
-from transforms.pseudonymise import PseudonymKey, email_pseudonym, pseudonym
+from transforms.ingest.privacy import is_safe_key, mask_json, mask_text, pseudonymise_value
+from transforms.ingest.pseudonymise import PseudonymKey, email_pseudonym, pseudonym
+from transforms.lake.layout import QUARANTINE_DIR
 
 # Known fields that hold personal values: pseudonymised as ingest does. Every other known field
-# is one the lake keeps in clear; every unknown field is pseudonymised (transforms/privacy.py).
+# is one the lake keeps in clear; every unknown field is pseudonymised (transforms/ingest/privacy.py).
 PERSONAL_FIELDS = ("beneficiary_id", "actor_email", "target_email", "idpEmail", "idpLoginHint",
                    "spLoginHint", "email", "emailSuggestion", "search_params")
 KEPT_CHARS = 64 << 10
@@ -51,7 +51,7 @@ def mask_raw_line(text: str | None, key: PseudonymKey, known: frozenset[str] = f
 
     A JSON object: fields of `known` (the source's mapped fields) stay as the lake would keep
     them (personal ones pseudonymised), every other value is pseudonymised unless its key is on
-    the allow-list (transforms/privacy.py). Text that does not parse (a truncated line, bad
+    the allow-list (transforms/ingest/privacy.py). Text that does not parse (a truncated line, bad
     JSON) is read token by token with the same rule; a line that is not JSON-shaped at all is
     replaced by its length and pseudonym. E-mails, phones and NIRs are masked everywhere.
     """
@@ -131,7 +131,7 @@ def purge(lake: Path, retention_days: int, now: float | None = None) -> list[str
     accounted for), then the file goes: a crash in between leaves an orphan file that the
     next purge removes, never a manifest naming a file that is gone.
     """
-    from transforms import manifest  # (manifest imports lake; lake is imported above)
+    from transforms.lake import manifest  # (manifest imports lake; lake is imported above)
 
     folder = Path(lake) / QUARANTINE_DIR
     if retention_days < 0 or not folder.is_dir():

@@ -1,6 +1,6 @@
 """Render a report in headless Chromium and save a screenshot, to check it as a reader would.
 
-Usage: .venv/bin/python scripts/screenshot_report.py reports/2025-11-30/report.html [out.png]
+Usage: .venv/bin/python devtools/screenshot_report.py reports/2025-11-30/report.html [out.png]
        [--width 1280] [--height 2200]
 
 Needs Debian's `chromium` package (`apt-get install -y chromium`). The page is opened from
