@@ -6,6 +6,7 @@ attacker's activity on nights before its first finding, and names how far back i
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -22,6 +23,34 @@ def lake_conn(world_lake):
     conn = connect(world_lake["lake"])
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="module")
+def late_lake(world_lake, tmp_path_factory):
+    """The world's nights re-run without password_only_after_mfa, which finds the campaign's
+    first account on its first night: the campaign rule alone finds it three nights late, the
+    case the full scope is for."""
+    from transforms.detect import load_rules, run_days
+
+    lake = tmp_path_factory.mktemp("late") / "lake"
+    shutil.copytree(world_lake["lake"], lake)
+    run_days(lake, world_lake["days"], rules=[r for r in load_rules() if r.id != "password_only_after_mfa"])
+    return lake
+
+
+@pytest.fixture(scope="module")
+def late_conn(late_lake):
+    from transforms.lake.duck import connect
+
+    conn = connect(late_lake)
+    yield conn
+    conn.close()
+
+
+def test_the_campaign_is_found_on_its_first_night_by_the_mfa_habit(lake_conn):
+    first = lake_conn.execute("select min(event_date) from findings where user_id = 'of-u02' "
+                              "and rule_id = 'password_only_after_mfa'").fetchone()[0]
+    assert first == world.day(4)
 
 
 def test_campaign_under_300_reads_a_day_is_found_and_one_incident(lake_conn):
@@ -63,8 +92,8 @@ def test_shared_egress_traps_do_not_link(lake_conn, accounts, trap):
             assert set(members) <= accounts | CAMPAIGN or len(members) == 1, (trap, members)
 
 
-def test_full_scope_reaches_nights_before_the_first_finding(world_lake, lake_conn):
-    first_finding, first_activity, searched, flagged, full = lake_conn.execute(
+def test_full_scope_reaches_nights_before_the_first_finding(world_lake, late_conn):
+    first_finding, first_activity, searched, flagged, full = late_conn.execute(
         "select first_day, first_malicious_activity, scope_searched_from, beneficiaries_exposed_flagged, "
         "beneficiaries_exposed from incidents where list_contains(accounts, 'of-u02')").fetchone()
     # of-u02's first campaign session was on day 4; the campaign rule first fired on day 7
@@ -87,11 +116,11 @@ def test_owner_devices_stay_out_of_scope(lake_conn):
     assert owner_reads > 0 and counted == 0
 
 
-def test_evaluate_reports_flagged_and_full_scope(world_lake):
+def test_evaluate_reports_flagged_and_full_scope(world_lake, late_lake):
     from devtools.evaluate import evaluate
     from transforms.ingest.pseudonymise import PseudonymKey
 
-    result = evaluate(world_lake["lake"], world_lake["labels"], PseudonymKey(world.KEY))
+    result = evaluate(late_lake, world_lake["labels"], PseudonymKey(world.KEY))
     by = {s["scenario"]: s for s in result["scenarios"]}
     camp = by["campaign"]
     assert camp["detected"] and len(camp["incidents"]) == 1
