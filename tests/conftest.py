@@ -31,3 +31,18 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=300):
         yield
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    """The simulated world after every night of it ran through the real pipeline (tests/worlds.py),
+    built once per session: tests only read it (take `world_copy` to write)."""
+    import worlds
+
+    return worlds.build(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture
+def world_copy(world, tmp_path: Path):
+    """A private copy of the session's world (lake, reports, state) for a test that writes to it."""
+    return world.copy(tmp_path / "deployment")

@@ -8,28 +8,34 @@ secrets, file functions, injected parameters and hostile incident ids.
 
 from __future__ import annotations
 
-from datetime import date
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
-from world_for_reports import VICTIM, build_lake
 
 from transforms.workbench.hunts import run_hunt
 from transforms.workbench.query import SHELL_STATEMENTS, ReadOnlyError, open_lake, run
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("access")
-    build_lake(root)
+def root(world, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session's simulated world after its nightly runs: raw inbox, lake, reports."""
+    root = world.copy(tmp_path_factory.mktemp("access") / "deployment").root
+    shutil.copytree(world.inbox, root / "inbox")
     return root
 
 
 @pytest.fixture(scope="module")
-def conn(world: Path):
-    connection = open_lake(world / "lake", "1GB")
+def victim(world) -> str:
+    """The infostealer's account: the real rules found it."""
+    return world.accounts("infostealer_mass_extraction")[0]
+
+
+@pytest.fixture(scope="module")
+def conn(root: Path):
+    connection = open_lake(root / "lake", "1GB")
     yield connection
     connection.close()
 
@@ -66,15 +72,15 @@ def writes(target: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("kind", ["query", "shell"])
-def test_no_statement_writes_a_file_or_changes_a_setting(world: Path, conn, kind: str):
-    target = world / "out" / "leak.csv"
+def test_no_statement_writes_a_file_or_changes_a_setting(root: Path, conn, kind: str):
+    target = root / "out" / "leak.csv"
     target.parent.mkdir(exist_ok=True)
     allowed = SHELL_STATEMENTS if kind == "shell" else None
-    before = tree(world)
-    for sql in writes(target) + writes(world / "lake" / "inside.csv"):
+    before = tree(root)
+    for sql in writes(target) + writes(root / "lake" / "inside.csv"):
         with pytest.raises((ReadOnlyError, duckdb.Error)):  # refused before it runs, or by DuckDB
             run(conn, sql, allowed=allowed) if allowed else run(conn, sql)
-    assert tree(world) == before
+    assert tree(root) == before
     assert conn.sql("select current_setting('memory_limit')").fetchall()[0][0] != "10.0 GiB"
 
 
@@ -94,12 +100,12 @@ def test_reading_still_works(conn):
     assert shell_table.to_pylist() == [{"x": 1}]  # the shell's own tables live in memory
 
 
-def test_files_outside_the_lake_cannot_be_read(world: Path, conn):
+def test_files_outside_the_lake_cannot_be_read(root: Path, conn):
     """Raw logs (clear identifiers) and the key file are out of reach of the workbench's SQL."""
-    key = world / "key.txt"
+    key = root / "key.txt"
     key.write_text("secret")
-    inbox_file = next((world / "inbox").glob("*.jsonl"))
-    for path in (key, inbox_file, world / "lake" / ".." / "inbox" / inbox_file.name, Path("/etc/passwd")):
+    inbox_file = next((root / "inbox").glob("app-*.jsonl.gz"))
+    for path in (key, inbox_file, root / "lake" / ".." / "inbox" / inbox_file.name, Path("/etc/passwd")):
         for function in ("read_text", "read_csv", "read_json_auto", "read_blob"):
             with pytest.raises(duckdb.Error, match="Permission|disabled"):
                 run(conn, f"select * from {function}('{path}')")
@@ -108,14 +114,14 @@ def test_files_outside_the_lake_cannot_be_read(world: Path, conn):
 @pytest.mark.parametrize("value", [
     "x' or '1'='1",
     "x'; copy (select 1) to '/tmp/vigie-injected.csv'; --",
-    f"{VICTIM}' union select * from app_events --",
+    "{victim}' union select * from app_events --",
     "$user_id",
 ])
-def test_hunting_parameters_are_bound(world: Path, conn, value: str):
-    result = run_hunt(conn, "account_findings", {"user_id": value})
+def test_hunting_parameters_are_bound(conn, victim: str, value: str):
+    result = run_hunt(conn, "account_findings", {"user_id": value.format(victim=victim)})
     assert result.num_rows == 0  # a literal that matches no account, not SQL
     assert not Path("/tmp/vigie-injected.csv").exists()
-    assert run_hunt(conn, "account_findings", {"user_id": VICTIM}).num_rows > 0
+    assert run_hunt(conn, "account_findings", {"user_id": victim}).num_rows > 0
 
 
 def test_query_parameters_are_bound(conn):
@@ -124,18 +130,18 @@ def test_query_parameters_are_bound(conn):
     assert run(conn, "select count(*) as n from app_events").to_pylist()[0]["n"] > 0
 
 
-def test_cli_refuses_a_wrapped_write(world: Path, monkeypatch: pytest.MonkeyPatch):
+def test_cli_refuses_a_wrapped_write(root: Path, monkeypatch: pytest.MonkeyPatch):
     from flows.cli import app
 
-    monkeypatch.setenv("VIGIE_CONFIG", str(world / "absent.toml"))
-    monkeypatch.setenv("VIGIE_LAKE", str(world / "lake"))
-    target = world / "cli-leak.csv"
+    monkeypatch.setenv("VIGIE_CONFIG", str(root / "absent.toml"))
+    monkeypatch.setenv("VIGIE_LAKE", str(root / "lake"))
+    target = root / "cli-leak.csv"
     result = CliRunner().invoke(app, ["query", f"explain analyze copy (select 1) to '{target}'"])
     assert result.exit_code == 2 and "COPY statements are not allowed" in result.output
     assert not target.exists()
 
 
-def test_a_hostile_incident_id_cannot_name_a_file_outside_the_report(world: Path, tmp_path: Path,
+def test_a_hostile_incident_id_cannot_name_a_file_outside_the_report(world, tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch):
     """Report file names come from data (incident ids): made safe, they stay in exposed/."""
     import transforms.report as report
@@ -156,11 +162,12 @@ def test_a_hostile_incident_id_cannot_name_a_file_outside_the_report(world: Path
 
     monkeypatch.setattr(report, "collect", hostile)
     reports = tmp_path / "reports"
-    result = report.write_report(world / "lake", reports, date(2025, 7, 3), "en")
-    assert result.incidents > 0
+    day = world.days[-1]
+    result = report.write_report(world.lake, reports, day, "en")
+    assert result.incidents >= 3  # one of each hostile name
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert written and all(p.is_relative_to(reports / "2025-07-03") for p in written)
+    assert written and all(p.is_relative_to(reports / str(day)) for p in written)
     assert not Path("/tmp/vigie-abs.csv").exists() and not (tmp_path / "escaped.csv").exists()
-    names = {p.name for p in (reports / "2025-07-03" / "exposed").iterdir()}
+    names = {p.name for p in (reports / str(day) / "exposed").iterdir()}
     assert "escaped.csv" in names
-    assert "exposed/escaped.csv" in (reports / "2025-07-03" / "report.md").read_text()
+    assert "exposed/escaped.csv" in (reports / str(day) / "report.md").read_text()

@@ -15,7 +15,7 @@ import pytest
 from test_crash_ingest import lake_state
 from test_crash_nightly import assert_nothing_half_written, child_env, visible_state
 from vigie_testing import FIXTURES, TEST_KEY
-from world_for_reports import write_inbox
+from worlds import write_inbox
 
 from transforms.ingest.enrich import load_reference
 from transforms.ingest.run import IngestOptions, ingest_run
@@ -119,6 +119,7 @@ def test_two_nightly_runs_race_and_the_lake_is_that_of_one_run(tmp_path: Path):
     write_inbox(alone / "inbox", DAYS, DAYS[-1])
     raced = tmp_path / "raced"
     shutil.copytree(alone / "inbox", raced / "inbox")
+    shutil.copytree(alone / "reference", raced / "reference")  # the simulated world's (write_inbox)
     args = [sys.executable, str(NIGHTLY), str(DAYS[0]), str(DAYS[-1]), "0"]
     assert subprocess.run(args, env=child_env(alone), capture_output=True, timeout=600).returncode == 0
     one = subprocess.Popen(args, env=child_env(raced), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

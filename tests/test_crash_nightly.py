@@ -38,7 +38,7 @@ def child_env(root: Path, crash_at: str = "") -> dict[str, str]:
     return {**os.environ, "VIGIE_CRASH_AT": crash_at, "VIGIE_CONFIG": str(root / "absent.toml"),
             "VIGIE_INBOX": str(root / "inbox"), "VIGIE_LAKE": str(root / "lake"),
             "VIGIE_REPORTS": str(root / "reports"), "VIGIE_STATE": str(root / ".vigie"),
-            "VIGIE_REFERENCE": str(TESTS / "fixtures" / "reference"), "VIGIE_PSEUDONYM_KEY": KEY,
+            "VIGIE_REFERENCE": str(root / "reference"), "VIGIE_PSEUDONYM_KEY": KEY,
             "VIGIE_DUCKDB_MEMORY_LIMIT": "1GB", "VIGIE_DUCKDB_THREADS": "2", "VIGIE_LANG": "fr"}
 
 
@@ -122,7 +122,7 @@ def assert_same_as_clean(root: Path, clean: dict[str, object]) -> None:
 
 def setup_world(root: Path) -> None:
     """Inbox D1, D3 (D2 held back, D4 not yet come), backfill D1..D3, then D2 and D4 arrive."""
-    from world_for_reports import write_inbox
+    from worlds import write_inbox
 
     write_inbox(root / "inbox", DAYS, DAYS[-1])
     held = root / "held"
@@ -153,7 +153,7 @@ def worlds(tmp_path_factory) -> dict:
 
 
 def copy_world(src: Path, dst: Path) -> None:
-    for name in ("inbox", "lake", "reports"):
+    for name in ("inbox", "reference", "lake", "reports"):
         shutil.copytree(src / name, dst / name, symlinks=True, dirs_exist_ok=True)
 
 

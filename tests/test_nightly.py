@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from world_for_reports import VICTIM, write_inbox
+from worlds import write_inbox
 
 from transforms.nightly import days_to_run, default_day, file_day, plan_inbox
 
@@ -44,14 +44,13 @@ def _outputs(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def vigie_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from vigie_testing import FIXTURES
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("VIGIE_INBOX", str(tmp_path / "inbox"))
     monkeypatch.setenv("VIGIE_LAKE", str(tmp_path / "lake"))
     monkeypatch.setenv("VIGIE_REPORTS", str(tmp_path / "reports"))
-    monkeypatch.setenv("VIGIE_REFERENCE", str(FIXTURES / "reference"))
+    monkeypatch.setenv("VIGIE_REFERENCE", str(tmp_path / "reference"))  # the simulated world's (write_inbox)
     monkeypatch.setenv("VIGIE_PSEUDONYM_KEY", "nightly-test-key-0123456789abcdef")
     monkeypatch.setenv("VIGIE_DUCKDB_MEMORY_LIMIT", "1GB")
     return tmp_path
@@ -63,7 +62,7 @@ def test_backfill_then_a_late_file_then_a_rerun(vigie_env: Path):
     from transforms.nightly import run_nights
     from transforms.settings import Settings
 
-    write_inbox(vigie_env / "inbox", DAYS, DAYS[-1], proconnect=True)
+    story = write_inbox(vigie_env / "inbox", DAYS, DAYS[-1], proconnect=True)
     late = vigie_env / "inbox" / "app-2025-07-02.jsonl"
     late.rename(vigie_env / "held-back.jsonl")
 
@@ -83,7 +82,7 @@ def test_backfill_then_a_late_file_then_a_rerun(vigie_env: Path):
     assert first["status"] == "complete" and set(first["nights"]) == set(first["days_run"])
     report_dir = vigie_env / "reports" / "2025-07-04"
     html = (report_dir / "report.html").read_text(encoding="utf-8")
-    assert "inc-" in html and VICTIM in html and "240 personnes exposées" in html
+    assert "inc-" in html and story.victim in html and f"{story.exposed} personnes exposées" in html
     replayed = (vigie_env / "reports" / "2025-07-02" / "report.html").read_text()
     assert "app-2025-07-02.jsonl" in replayed and "Données manquantes" not in replayed
     before = _outputs(report_dir)

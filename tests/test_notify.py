@@ -4,6 +4,7 @@ servers on loopback (an HTTP server and aiosmtpd's SMTP server), through `vigie`
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -15,10 +16,11 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
-from vigie_testing import plain_vigie_env
-from world_for_reports import ATTACKER_IP, CLEAR_EMAIL, CLEAR_IDS, proconnect_lines, write_inbox
+from vigie_testing import FIXTURES, plain_vigie_env
+from worlds import write_inbox
 
 from flows.cli import app
+from transforms.report.i18n import number
 
 DAYS = [date(2025, 7, 1) + timedelta(days=i) for i in range(4)]
 
@@ -80,6 +82,9 @@ def receivers() -> Iterator[tuple[Inbox, str, int]]:
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receivers) -> tuple[Path, Inbox]:  # noqa: ANN001
     got, url, port = receivers
     plain_vigie_env(monkeypatch, tmp_path, "notify-test-key-0123456789abcdef")
+    # the test reference data, replaced by the simulated world's when a test writes its inbox
+    shutil.copytree(FIXTURES / "reference", tmp_path / "reference")
+    monkeypatch.setenv("VIGIE_REFERENCE", str(tmp_path / "reference"))
     monkeypatch.setenv("VIGIE_NOTIFY_WEBHOOK_URL", url)
     monkeypatch.setenv("VIGIE_NOTIFY_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("VIGIE_NOTIFY_SMTP_PORT", str(port))
@@ -95,14 +100,16 @@ def vigie(*args: str):  # noqa: ANN201
 def test_one_message_per_incomplete_night_and_per_new_critical_incident_none_on_clean_nights(env):
     root, got = env
     inbox = root / "inbox"
-    write_inbox(inbox, DAYS, DAYS[-1], proconnect=True)
-    # The attack of D4 reads every file with its NIR: 240 people, all with NIR, a critical incident.
+    story = write_inbox(inbox, DAYS, DAYS[-1], proconnect=True)
+    # The attack of D4 reads every file with its NIR: every person it exposed, all with NIR, a critical incident.
     attack_file = inbox / f"app-{DAYS[-1]}.jsonl"
-    lines = [json.loads(line) if line.startswith("{") else line for line in attack_file.read_text().splitlines()]
-    attack_file.write_text("".join((json.dumps({**e, "contains_nir": True} if e.get("src_ip") == ATTACKER_IP else e)
-                                    if isinstance(e, dict) else e) + "\n" for e in lines), encoding="utf-8")
-    held = {d: inbox / f"proconnect-{d}.jsonl" for d in DAYS}
-    held[DAYS[2]].unlink()  # the night of D3 will miss its ProConnect file
+    lines = [json.loads(line) for line in attack_file.read_text().splitlines()]
+    attack_file.write_text("".join(json.dumps({**e, "contains_nir": True} if e.get("src_ip") in story.attacker_ips
+                                              and "beneficiary_id" in e else e) + "\n" for e in lines),
+                           encoding="utf-8")
+    held = root / "held" / f"proconnect-{DAYS[2]}.jsonl"
+    held.parent.mkdir()
+    (inbox / held.name).rename(held)  # the night of D3 will miss its ProConnect file
 
     clean = vigie("backfill", "--from", str(DAYS[0]), "--to", str(DAYS[1]))
     assert clean.exit_code == 0, clean.output
@@ -121,16 +128,18 @@ def test_one_message_per_incomplete_night_and_per_new_critical_incident_none_on_
     got.clear()
 
     # D3's file arrives late with D4's: D3 is re-run (complete now), D4 has the attack (critical).
-    held[DAYS[2]].write_text("".join(json.dumps(e) + "\n" for e in proconnect_lines(DAYS[2])), encoding="utf-8")
+    held.rename(inbox / held.name)
     attack = vigie("nightly", "--date", str(DAYS[3]))
     assert attack.exit_code == 0, attack.output
     [post] = got.posts
     [mail] = got.mails
     assert post["body"]["text"].startswith("**Vigie : incident critique inc-")
-    assert "240 personnes exposées (dont 240 avec NIR)" in post["body"]["text"]
-    assert mail["subject"].startswith("Vigie : incident critique inc-") and "240 personnes exposées" in mail["text"]
+    exposed = number(story.exposed, "fr")
+    assert f"{exposed} personnes exposées (dont {exposed} avec NIR)" in post["body"]["text"]
+    assert mail["subject"].startswith("Vigie : incident critique inc-")
+    assert f"{exposed} personnes exposées" in mail["text"]
     for message in (post["body"]["text"], mail["text"]):  # pseudonyms and counts only
-        assert CLEAR_EMAIL not in message and not any(ben in message for ben in CLEAR_IDS)
+        assert not [v for v in story.clear_sample() if v in message]
     got.clear()
 
     again = vigie("nightly", "--date", str(DAYS[3]))  # the same night again: nothing new to tell

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from world_for_reports import write_inbox
+from worlds import write_inbox
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
@@ -75,7 +75,6 @@ def _wait_for(what: str, seconds: float, probe, log: Path):  # noqa: ANN001, ANN
 
 
 def test_the_scheduler_creates_the_nightly_run_and_it_completes(tmp_path: Path):
-    from vigie_testing import FIXTURES
 
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
@@ -89,10 +88,10 @@ def test_the_scheduler_creates_the_nightly_run_and_it_completes(tmp_path: Path):
         "PREFECT_RUNNER_POLL_FREQUENCY": "2", "PYTHONPATH": str(ROOT),
         "VIGIE_CONFIG": str(tmp_path / "absent.toml"), "VIGIE_INBOX": str(tmp_path / "inbox"),
         "VIGIE_LAKE": str(tmp_path / "lake"), "VIGIE_REPORTS": str(tmp_path / "reports"),
-        "VIGIE_REFERENCE": str(FIXTURES / "reference"), "VIGIE_PSEUDONYM_KEY": "server-test-key-0123456789",
+        "VIGIE_REFERENCE": str(tmp_path / "reference"), "VIGIE_PSEUDONYM_KEY": "server-test-key-0123456789",
         "VIGIE_DUCKDB_MEMORY_LIMIT": "1GB",
     })
-    write_inbox(tmp_path / "inbox", [yesterday - timedelta(days=1), yesterday], yesterday, proconnect=True)
+    story = write_inbox(tmp_path / "inbox", [yesterday - timedelta(days=1), yesterday], yesterday, proconnect=True)
     server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                               env=env, cwd=tmp_path, stdout=open(tmp_path / "server.log", "w"),  # noqa: SIM115
                               stderr=subprocess.STDOUT, start_new_session=True)
@@ -120,9 +119,13 @@ def test_the_scheduler_creates_the_nightly_run_and_it_completes(tmp_path: Path):
         print(f"scheduler-created run {run['id']} expected {run['expected_start_time']} -> {run['state']['name']}")
         artifacts = _post(api, "/artifacts/filter", {"artifacts": {"key": {"any_": [f"vigie-report-{yesterday}"]}},
                                                      "sort": "CREATED_DESC"})
-        assert artifacts and "240" in artifacts[0]["data"]
-        logs = _post(api, "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}, "limit": 200})
-        assert any(f"night of {yesterday}: COMPLETE" in entry["message"] for entry in logs), logs[:5]
+        assert artifacts and f"| {story.exposed} |" in artifacts[0]["data"]  # the incident row: people exposed
+        def summary_logged() -> bool:  # the run's logs reach the server in batches, after its state
+            logs = _post(api, "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}, "limit": 200,
+                                               "sort": "TIMESTAMP_DESC"})  # the summary is among the last lines
+            return any(f"night of {yesterday}: COMPLETE" in entry["message"] for entry in logs)
+
+        assert _wait_for("the night's summary in the run's logs", 60, summary_logged, log)
         assert (tmp_path / "reports" / str(yesterday) / "report.html").exists()
 
         # `prefect deployment ls` answers 422 with Prefect 3.8.8 (its client posts "limit": null, which

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from vigie_testing import FIXTURES
-from world_for_reports import CLEAR_EMAIL, CLEAR_IDS, write_inbox
+from worlds import write_inbox
 
 from transforms.ingest import quarantine
 from transforms.ingest.pseudonymise import PseudonymKey
@@ -28,7 +28,6 @@ from transforms.lake import manifest
 TESTS = Path(__file__).resolve().parent
 CHILD = TESTS / "test_crash_nightly.py"  # runnable: the nightly flow's body without Prefect
 DAYS = [date(2025, 7, 1) + timedelta(days=i) for i in range(2)]
-OTHER_EMAIL = "agent.deux@of-isere.fr"
 DEMO_KEY = "demo-pseudonym.key"
 
 
@@ -37,7 +36,7 @@ def child_env(root: Path, **extra: str) -> dict[str, str]:
     return {**env, "VIGIE_DEMO": "1", "VIGIE_CONFIG": str(root / "absent.toml"),
             "VIGIE_INBOX": str(root / "inbox"), "VIGIE_LAKE": str(root / "lake"),
             "VIGIE_REPORTS": str(root / "reports"), "VIGIE_STATE": str(root / ".vigie"),
-            "VIGIE_REFERENCE": str(FIXTURES / "reference"), "VIGIE_DUCKDB_MEMORY_LIMIT": "1GB",
+            "VIGIE_REFERENCE": str(root / "reference"), "VIGIE_DUCKDB_MEMORY_LIMIT": "1GB",
             "VIGIE_DUCKDB_THREADS": "2", **extra}
 
 
@@ -52,8 +51,7 @@ def secrets_of(key: PseudonymKey) -> list[str]:
     return [key.secret.decode(), ipad.hex(), opad.hex()]
 
 
-def clear_values() -> list[str]:
-    return [*CLEAR_IDS, CLEAR_EMAIL, OTHER_EMAIL]
+DIRTY = {"dirt": {"rate": 2e-3}}  # the simulator's damaged lines: the quarantine holds raw (masked) lines
 
 
 def readable_text(path: Path) -> str:
@@ -85,11 +83,11 @@ def assert_owner_only(root: Path) -> None:
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("privacy")
-    write_inbox(root / "inbox", DAYS, DAYS[-1])
+    story = write_inbox(root / "inbox", DAYS, DAYS[-1], **DIRTY)
     done = run_pipeline(root, DAYS[0], DAYS[-1])
     assert done.returncode == 0, done.stderr
     key = PseudonymKey((root / ".vigie" / DEMO_KEY).read_bytes().strip())
-    return {"root": root, "key": key, "logs": {"stdout": done.stdout, "stderr": done.stderr}}
+    return {"root": root, "key": key, "logs": {"stdout": done.stdout, "stderr": done.stderr}, "story": story}
 
 
 def test_nothing_vigie_writes_holds_the_key_or_a_clear_identifier(pipeline):
@@ -108,11 +106,13 @@ def test_nothing_vigie_writes_holds_the_key_or_a_clear_identifier(pipeline):
     texts["artifact:markdown"] = result.markdown
     texts["artifact:incidents"] = json.dumps(result.incident_rows)
 
-    assert not find_leaks(texts, secrets_of(key) + clear_values())
+    story = pipeline["story"]
+    assert len(story.clear_emails) > 10 and len(story.clear_ids) > 100
+    assert not find_leaks(texts, secrets_of(key) + story.clear_sample())
     # The check can see a leak: the pseudonyms it expects are there, and the logs name the demo key's path.
     from transforms.ingest.pseudonymise import beneficiary_pseudonym
 
-    assert any(beneficiary_pseudonym(key, CLEAR_IDS[100]) in t for t in texts.values())
+    assert any(beneficiary_pseudonym(key, story.clear_ids[100]) in t for t in texts.values())
     assert find_leaks({"probe": f"x {key.secret.decode()} y"}, secrets_of(key))
 
 
@@ -195,7 +195,7 @@ def test_prefect_database_artifacts_and_logs_hold_no_key_nor_clear_identifier(
         if name.startswith("VIGIE_") and name != "VIGIE_DEMO":
             monkeypatch.setenv(name, value)
     monkeypatch.delenv("VIGIE_DEMO", raising=False)
-    write_inbox(tmp_path / "inbox", DAYS, DAYS[-1], proconnect=True)
+    story = write_inbox(tmp_path / "inbox", DAYS, DAYS[-1], proconnect=True)
     with caplog.at_level(logging.DEBUG):
         backfill(DAYS[0], DAYS[-1])
     url = get_current_settings().server.database.connection_url.get_secret_value()
@@ -211,4 +211,4 @@ def test_prefect_database_artifacts_and_logs_hold_no_key_nor_clear_identifier(
     assert len(artifacts) == 4
     texts |= {f"artifact:{k}": v for k, v in artifacts.items()}
     assert database is not None and any(name.endswith((".db", ".db-wal")) for name in texts)
-    assert not find_leaks(texts, secrets_of(PseudonymKey(secret.encode())) + clear_values())
+    assert not find_leaks(texts, secrets_of(PseudonymKey(secret.encode())) + story.clear_sample())

@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 from test_privacy import DAYS, find_leaks, readable_text, run_pipeline, written_files
-from world_for_reports import write_inbox
+from worlds import write_inbox
 
 from transforms.ingest.pseudonymise import PseudonymKey, email_pseudonym
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from vigie_testing import FIXTURES, TEST_KEY
-from world_for_reports import write_inbox
+from worlds import write_inbox
 
 from transforms.lake import manifest, retention
 from transforms.lake.duck import connect
@@ -43,9 +43,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from transforms.ingest.run import ingest_files
 
     root = tmp_path_factory.mktemp("retention")
-    ingest_files(write_inbox(root / "inbox", DAYS, DAYS[0]), _opts(root / "lake"))
+    files = write_inbox(root / "inbox", DAYS, DAYS[0])
+    ingest_files(files, _opts(root / "lake"))
     for day in DAYS:
         run_day(root / "lake", day, memory_limit="1GB")
+    (root / "lake" / "exposed.txt").write_text(str(files.exposed))  # the labels' count, beside the lake
     return root / "lake"
 
 
@@ -72,7 +74,8 @@ def test_nothing_an_open_incident_needs_goes(lake: Path):
     assert result.purged == {}
     assert {t: days_of(lake, t) for t in (*EVENTS, *RECORDS)} == before
     conn = connect(lake)
-    assert conn.execute("select incident_uid, beneficiaries_exposed from incidents").fetchall() == [(uid, 240)]
+    exposed = int((lake / "exposed.txt").read_text())
+    assert conn.execute("select incident_uid, beneficiaries_exposed from incidents").fetchall() == [(uid, exposed)]
     conn.close()
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from world_for_reports import ATTACKER_IP, build_lake
 
 from transforms.workbench.output import write_result
 from transforms.workbench.query import ReadOnlyError, init_file_text, open_lake, run
@@ -18,8 +17,19 @@ from transforms.workbench.shell import shell
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_lake(tmp_path_factory.mktemp("world"), real_detection=True)
+def lake(world) -> Path:
+    """The session's simulated world after the real nightly run (tests/worlds.py)."""
+    return world.lake
+
+
+@pytest.fixture(scope="module")
+def attacker(world) -> dict:
+    """The infostealer's account and address, and how many app lines that address sent (raw inbox)."""
+    label = world.attack("infostealer_mass_extraction")
+    ip = label["malicious_ips"][0]
+    lines = sum(r.get("src_ip") == ip for r in world.raw_rows("app"))
+    assert lines > 100
+    return {"ip": ip, "lines": lines, "user": label["malicious_accounts"][0]["actor_user_id"]}
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +46,9 @@ def test_every_view_answers(conn):
         assert run(conn, f"select count(*) as n from {view}").num_rows == 1
 
 
-def test_parameters_are_bound_not_pasted(conn):
-    table = run(conn, "select count(*) as n from app_events where src_ip = $ip", {"ip": ATTACKER_IP})
-    assert table.to_pylist() == [{"n": 240}]
+def test_parameters_are_bound_not_pasted(conn, attacker: dict):
+    table = run(conn, "select count(*) as n from app_events where src_ip = $ip", {"ip": attacker["ip"]})
+    assert table.to_pylist() == [{"n": attacker["lines"]}]
     sneaky = run(conn, "select count(*) as n from app_events where src_ip = $ip", {"ip": "x' or '1'='1"})
     assert sneaky.to_pylist() == [{"n": 0}]
 
@@ -115,7 +125,7 @@ def test_init_file_opens_the_same_views_in_the_stock_cli(lake: Path, tmp_path: P
         assert out.stdout.strip().splitlines()[-1] != "0"
 
 
-def test_cli_query_and_hunt(lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_cli_query_and_hunt(lake: Path, attacker: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from typer.testing import CliRunner
 
     from flows.cli import app
@@ -124,12 +134,12 @@ def test_cli_query_and_hunt(lake: Path, tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "absent.toml"))
     runner = CliRunner()
     result = runner.invoke(app, ["query", "select count(*) as n from app_events where src_ip = $ip",
-                                 "--param", f"ip={ATTACKER_IP}", "--format", "json"])
-    assert result.exit_code == 0 and json.loads(result.stdout) == {"n": 240}
+                                 "--param", f"ip={attacker['ip']}", "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == {"n": attacker["lines"]}
     refused = runner.invoke(app, ["query", f"copy (select 1) to '{tmp_path}/x.csv'"])
     assert refused.exit_code == 2 and not (tmp_path / "x.csv").exists()
-    hunt = runner.invoke(app, ["hunt", "ip_activity", "--param", f"ip={ATTACKER_IP}", "--format", "csv"])
-    assert hunt.exit_code == 0 and "OF-38-000142-u07" in hunt.stdout
+    hunt = runner.invoke(app, ["hunt", "ip_activity", "--param", f"ip={attacker['ip']}", "--format", "csv"])
+    assert hunt.exit_code == 0 and attacker["user"] in hunt.stdout
     missing = runner.invoke(app, ["hunt", "ip_activity"])
     assert missing.exit_code == 2
     init = runner.invoke(app, ["shell", "--init-file", str(tmp_path / "init.sql")])
@@ -248,7 +258,7 @@ def test_ctrl_c_cancels_the_running_statement_and_the_shell_goes_on(lake: Path, 
             pass
 
 
-def test_hunt_titles_are_whole_and_output_files_are_not_overwritten(lake: Path, tmp_path: Path,
+def test_hunt_titles_are_whole_and_output_files_are_not_overwritten(lake: Path, attacker: dict, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch):
     from typer.testing import CliRunner
 
@@ -266,7 +276,7 @@ def test_hunt_titles_are_whole_and_output_files_are_not_overwritten(lake: Path, 
     refused = runner.invoke(app, ["query", "select 1 as n", "-o", str(target)])
     assert refused.exit_code == 2 and "--force" in refused.output
     assert target.read_text(encoding="utf-8") == "precious\n"
-    refused = runner.invoke(app, ["hunt", "ip_activity", "--param", f"ip={ATTACKER_IP}", "-o", str(target)])
+    refused = runner.invoke(app, ["hunt", "ip_activity", "--param", f"ip={attacker['ip']}", "-o", str(target)])
     assert refused.exit_code == 2 and target.read_text(encoding="utf-8") == "precious\n"
     forced = runner.invoke(app, ["query", "select 1 as n", "-o", str(target), "--force"])
     assert forced.exit_code == 0 and target.read_text(encoding="utf-8").splitlines() == ['"n"', "1"]

@@ -19,8 +19,8 @@ def _uids(lake, day):
     return rows
 
 
-def test_rerun_gives_identical_uids(world_lake):
-    lake, day = world_lake["lake"], date(2025, 6, 10)
+def test_rerun_gives_identical_uids(world_copy):
+    lake, day = world_copy.lake, world_copy.days[-1]
     before = _uids(lake, day)
     assert before
     run_day(lake, day)
@@ -33,26 +33,28 @@ def test_rule_needing_missing_data_is_skipped(tmp_path):
     assert summary.skipped and all(r.message.startswith("skipped: needs") for r in summary.skipped)
 
 
-def test_incidents_link_creator_and_created(world_lake):
-    conn = connect(world_lake["lake"])
-    rows = conn.execute("select accounts, beneficiaries_exposed, beneficiaries_with_nir from incidents "
-                        "where list_contains(accounts, 'ml-rgc2')").fetchall()
-    conn.close()
+def test_incidents_link_creator_and_created(world):
+    """The account manager and the accounts it created are one incident, whose exposure is the
+    labels' (every person their reads exposed, and those with a NIR)."""
+    label = world.attack("account_manager_abuse")
+    creator, *created = world.accounts("account_manager_abuse")
+    rows = world.sql("select accounts, beneficiaries_exposed, beneficiaries_with_nir from incidents "
+                     "where list_contains(accounts, $c)", {"c": creator})
     assert len(rows) == 1
     accounts, exposed, nir = rows[0]
-    assert {"ml-x1", "ml-x2"} <= set(accounts) and exposed == nir > 0
+    assert {creator, *created} <= set(accounts) and created
+    assert (exposed, nir) == (label["exposed_count"], label["exposed_with_nir"]) and nir > 0
 
 
-def test_evaluate_on_the_test_world(world_lake):
-    from world import KEY
+def test_evaluate_on_the_test_world(world):
+    from worlds import KEY
 
-    report = evaluate(world_lake["lake"], world_lake["labels"], PseudonymKey(KEY))
+    report = evaluate(world.lake, world.world / "labels" / "labels.json", PseudonymKey(KEY.encode()))
     json.dumps(report)
     assert report["recall"] == 1.0
     assert report["precision_high"] >= 0.95
     assert report["max_exposure_error"] <= 0.02
     assert report["fp_per_day_per_1000_agents"] <= 1.0
-    # the campaign's first account reads alone for a day under every threshold: the campaign is
-    # seen when a second structure's account starts (3 days later), its full scope reaches back
+    # the campaign's accounts stay under daily floors until a second structure's account joins
     allowed = {"campaign": 3}
-    assert all(s["delay_days"] <= allowed.get(s["scenario"], 0) for s in report["scenarios"])
+    assert all(s["delay_days"] <= allowed.get(s["scenario"], 0) for s in report["scenarios"]), report["scenarios"]
