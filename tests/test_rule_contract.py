@@ -66,6 +66,8 @@ def test_a_rule_pasted_into_the_shell_gives_the_runners_findings(env):
     want = _findings(env, "session_multi_network")
     assert want, "the sample day should have a session_multi_network finding"
     assert _as_findings(rows, "high") == want
+    # piped as is, without the `;` (input that ends mid-statement runs it)
+    assert _as_findings(_shell(env, ".mode json\n" + text), "high") == want
 
 
 def test_every_rule_read_in_the_shell_gives_the_runners_findings(env):

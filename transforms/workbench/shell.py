@@ -52,6 +52,8 @@ def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, o
         try:
             line = read("vigie> " if not buffer else "   ...> ")
         except EOFError:
+            if sql_code("\n".join(buffer)).strip():  # input ended mid-statement: a file piped without its `;`
+                _run_in_shell(conn, "\n".join(buffer), out, state)
             out.write("\n")
             return
         except KeyboardInterrupt:
