@@ -20,9 +20,10 @@ from pathlib import Path
 
 from transforms.ingest.pseudonymise import PseudonymKey, beneficiary_pseudonym
 from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE, connect
+from transforms.severity import Severity
 
-HIGH = ("high", "critical")
-MEDIUM_UP = ("medium", "high", "critical")
+HIGH = tuple(s for s in Severity if s.rank >= Severity.HIGH.rank)
+MEDIUM_UP = tuple(s for s in Severity if s.rank >= Severity.MEDIUM.rank)
 FINDING_COLUMNS = ["finding_uid", "rule_id", "severity", "event_date", "entity_type", "entity_id", "user_id",
                    "session_ids", "ips", "browsing_session_ids", "related_user_ids", "first_seen", "last_seen",
                    "incident_uid"]

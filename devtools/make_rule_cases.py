@@ -1,6 +1,7 @@
 """Write every rule's cases (tests/detections/<rule>/cases/<case>/) from the tests' simulated world.
 
     .venv/bin/python devtools/make_rule_cases.py            # replaces every rule's cases/ folder
+    .venv/bin/python devtools/make_rule_cases.py RULE...    # only these rules' (a new rule)
 
 The world is tests/worlds.py's (the simulator, seeded), run through the real nightly. Per rule:
 
@@ -22,7 +23,9 @@ run); a candidate no context reproduces is dropped and said so.
 
 Only app_session_without_login has no attack of its own in the simulator: its positive is the
 cookie replay's session with the login lines taken out (a copied cookie whose login is older
-than the logs), and says so in `why`.
+than the logs), and says so in `why`. Nor has password_only_after_mfa (the simulator's victims
+have no MFA habit): its positive is the infostealer's night with the victim's earlier app lines
+marked MFA.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ TRAPS = {
     "new_device_network_bulk": ["travel", "laptop_move"],
     "off_hours_bulk": ["service_accounts", "heavy_users"],
     "out_of_portfolio_bulk": ["campaign_day", "month_end_exports"],
+    "password_only_after_mfa": ["laptop_move", "travel", "service_accounts"],
     "scripted_user_agent": ["service_accounts", "sp_back_channel"],
     "session_multi_network": ["mobile_and_ipv6", "laptop_move"],
     "sso_replay_new_network": ["auto_update", "laptop_move"],
@@ -231,6 +235,34 @@ def without_login_positive(w: worlds.World, world: World) -> list[dict]:
     return [{**case, "context": "own", "lines": lines}]
 
 
+def mfa_dropped_positive(w: worlds.World, world: World) -> list[dict]:
+    """The infostealer's password-only session on its victim, whose earlier sessions are made MFA.
+
+    The simulator gives the victims no MFA habit (and lets a stolen session carry the owner's
+    MFA), so no attack of its world drops MFA; this case is the infostealer's real lines with
+    the victim's own earlier app lines marked MFA, the habit the rule compares with."""
+    label = w.attack("infostealer_mass_extraction")
+    [user] = [a["actor_user_id"] for a in label["malicious_accounts"]]
+    day = date.fromisoformat(label["first_malicious_day"])
+    lines = []
+    for text in world.lines_of({user}, day):
+        row = json.loads(text)
+        if row.get("actor_user_id") == user and row.get("event_type") and rule_cases.line_day(text)[1] < day:
+            row.update(auth_amr=["pwd", "mfa"], auth_acr="eidas1-mfa")
+            text = json.dumps(row, ensure_ascii=False)
+        lines.append(text)
+    case = {"rule": "password_only_after_mfa", "kind": "positive", "day": str(day), "entity": user,
+            "severity": "high", "scenario": "infostealer_mass_extraction",
+            "why": "infostealer credential reuse: a password-only session on an account whose earlier sessions "
+                   "used MFA; the simulator's lines, the victim's earlier app lines marked MFA"}
+    lines = world.with_sources(lines, day, set(attackers(w)))
+    problem = reproduce(case, lines)
+    if problem:
+        print(f"  password_only_after_mfa: {problem}", file=sys.stderr)
+        return []
+    return [{**case, "context": "own, nights before", "lines": lines}]
+
+
 def trap_candidates(w: worlds.World, world: World, trap: str, role: str = "") -> list[tuple[str, date]]:
     """(account, night) pairs where the trap happens, innocent accounts first."""
     facts = {t["trap"]: t for t in w.facts["traps"]}
@@ -323,9 +355,15 @@ def main() -> int:
         shutil.rmtree(rule_cases.REFERENCE, ignore_errors=True)
         shutil.copytree(w.reference, rule_cases.REFERENCE)
         total = 0
-        for rule in sorted(r.id for r in load_rules()):
+        known = sorted(r.id for r in load_rules())
+        unknown = sorted(set(sys.argv[1:]) - set(known))
+        if unknown:
+            print(f"no rule named {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        for rule in sorted(sys.argv[1:]) or known:
             shutil.rmtree(REPO / "tests" / "detections" / rule / "cases", ignore_errors=True)
             found = without_login_positive(w, world) if rule == "app_session_without_login" \
+                else mfa_dropped_positive(w, world) if rule == "password_only_after_mfa" \
                 else positives(w, world, rule)
             for trap in TRAPS[rule]:
                 found += negatives(w, world, rule, trap)

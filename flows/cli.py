@@ -636,8 +636,12 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 @app.command()
 def shell(init_file: Path = typer.Option(None, "--init-file",
-                                         help="Write an init file for the stock duckdb CLI and exit")) -> None:
+                                         help="Write an init file for the stock duckdb CLI and exit"),
+          day: str = typer.Option(None, "--day", help="Define the rules' day tables for this day and bind "
+                                  "$event_date, $day and the rules' default parameters")) -> None:
     """An interactive SQL shell over the lake's views (or an init file for `duckdb -init`)."""
+    import duckdb
+
     from transforms.settings import Settings
     from transforms.workbench.query import init_file_text
     from transforms.workbench.shell import shell as run_shell
@@ -646,7 +650,18 @@ def shell(init_file: Path = typer.Option(None, "--init-file",
         init_file.write_text(init_file_text(Settings().lake, Settings().timezone), encoding="utf-8")
         console.print(f"wrote {init_file}; open the lake with: duckdb -init {init_file}")
         return
-    run_shell(_open_lake(), lake=Settings().lake)
+    conn = _open_lake()
+    params = None
+    if day is not None:
+        from transforms.detect.dayset import for_shell
+
+        try:
+            params = for_shell(conn, _date(day, "--day"))
+        except (ValueError, duckdb.Error) as exc:
+            fail(str(exc))
+    # no prompts when the statements come from a pipe or a file (as the duckdb and sqlite CLIs)
+    read = input if sys.stdin.isatty() else (lambda _prompt: input())
+    run_shell(conn, read=read, lake=Settings().lake, params=params)
 
 
 @app.command()

@@ -15,10 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from markupsafe import escape  # Jinja's: ' is &#39;
 
-from transforms.detect.runner import RULES_DIR
+from transforms.detect.rules import load_rules
 from transforms.report import load_run_state, save_run_state, write_report
 from transforms.report.i18n import number
 
@@ -194,7 +193,7 @@ def machine_files(incident: dict) -> tuple[str, ...]:
 
 
 def _rules() -> dict[str, dict]:
-    return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(RULES_DIR.glob("*.yml"))}
+    return {r.id: r.meta.model_dump() for r in load_rules()}
 
 
 def test_every_rule_has_a_french_title_and_runbook():

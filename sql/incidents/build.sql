@@ -118,8 +118,7 @@ group by incident_uid, beneficiary_ref;
 create or replace temp table incidents_new as
 with sev as (
     select incident_uid,
-        max(case severity when 'critical' then 4 when 'high' then 3 when 'medium' then 2
-                          when 'low' then 1 else 0 end) as rank
+        max(severity::severity) as severity
     from incident_findings group by incident_uid
 ),
 nets as (
@@ -143,7 +142,7 @@ infra as (
 live as (
     select
         f.incident_uid,
-        ['info', 'low', 'medium', 'high', 'critical'][any_value(sev.rank) + 1] as severity,
+        any_value(sev.severity)::varchar as severity,
         min(f.first_seen) as first_seen,
         max(f.last_seen) as last_seen,
         min(f.event_date) as first_day,

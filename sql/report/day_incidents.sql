@@ -11,8 +11,7 @@ of_the_day as (
 ),
 parts as (
     select f.*,
-        case f.severity when 'critical' then 4 when 'high' then 3 when 'medium' then 2
-                        when 'low' then 1 else 0 end as severity_rank
+        enum_code(f.severity::severity) as severity_rank
     from findings_so_far f
     join of_the_day using (incident_key)
 ),
@@ -35,7 +34,7 @@ scope as (
 select
     p.incident_key as incident_uid,
     max(p.severity_rank) as severity_rank,
-    ['info', 'low', 'medium', 'high', 'critical'][max(p.severity_rank) + 1] as severity,
+    max(p.severity::severity)::varchar as severity,
     min(p.first_seen) as first_seen,
     max(p.last_seen) as last_seen,
     min(p.event_date) as first_day,

@@ -7,8 +7,7 @@ rules as (
 ),
 counts as (
     select rule_id, event_date, count(*) as findings,
-        max(case severity when 'critical' then 4 when 'high' then 3 when 'medium' then 2
-                          when 'low' then 1 else 0 end) as severity_rank
+        max(enum_code(severity::severity)) as severity_rank
     from findings
     where event_date between $day::date - 13 and $day::date
     group by all

@@ -1,6 +1,6 @@
 -- app_actions: app_events with what each action is (a read, a list, how many beneficiary
 -- records it exposed: a read is one, a list is its row count), the network key and the
--- service-account flag. The day's working set of the rules (sql/detections/_day_activity.sql)
+-- service-account flag. The day's working set of the rules (sql/detect/day_activity.sql)
 -- reads it for one day; app_activity adds the per-row local time and user-agent family.
 create or replace view app_actions as
 select

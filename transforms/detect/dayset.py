@@ -5,7 +5,7 @@ Why: the baselines, fifteen rules and the findings' exposure all read the same d
 logins. Through the lake's views and table macros each query re-derived the user-agent
 family (a regular expression per row), the local time (a time-zone conversion per row) and
 re-evaluated the history macros, which cost more than the rules' own logic. Here
-(`sql/detections/_day_*.sql`):
+(`sql/detect/day_*.sql`):
 
 - `activity()`: `day_activity`, a temp view of app_activity for the day (only that day's
   Parquet partition, read column by column by each query: nothing the size of the day is held
@@ -22,25 +22,35 @@ re-evaluated the history macros, which cost more than the rules' own logic. Here
   of account_history(day), peer_history(day) and pc_logins_between(day - 1, day), and
   `day_sessions` (one row per app session: what rules test before reading a session's events
   again), computed once for all the rules.
+
+These tables are the rules' contract (docs/detections.md, "The day tables"): `for_shell()`
+builds the very same ones on an analyst's connection (`vigie shell --day D`) and binds the
+rules' parameters, so a rule's file runs there as it runs at night.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from transforms.lake.sql import read_sql, used_params
+from transforms.lake.sql import read_sql, sql_code, used_params
+
+if TYPE_CHECKING:
+    from transforms.detect.runner import Rule
 
 
 def _statements(name: str) -> list[str]:
-    return [s for s in read_sql(f"detections/{name}.sql").split(";\n") if s.strip()]
+    return [s for s in read_sql(f"detect/{name}.sql").split(";\n") if s.strip()]
 
 
 def activity(conn: duckdb.DuckDBPyConnection, day: date) -> None:
     """Define `day_activity` (and `day_agents`, `day_hours`) for `day` on this connection."""
     literal = f"date '{date(day.year, day.month, day.day).isoformat()}'"  # a view takes no parameters
-    for statement in _statements("_day_activity"):
+    for statement in _statements("day_activity"):
         conn.execute(statement.replace("$event_date", literal))
 
 
@@ -50,7 +60,7 @@ def parts(conn: duckdb.DuckDBPyConnection, day: date) -> None:
                         ).fetchall()[0][0]
     if have and conn.execute("select any_value(day) from day_parts_day").fetchall()[0][0] == day:
         return
-    for statement in _statements("_day_parts"):
+    for statement in _statements("day_parts"):
         conn.execute(statement)
     conn.execute("create or replace temp table day_parts_day as select $d::date as day", {"d": day})
 
@@ -59,7 +69,7 @@ def context(conn: duckdb.DuckDBPyConnection, day: date) -> None:
     """`activity()` and `parts()` plus the day's history, peers and ProConnect logins, for the rules."""
     activity(conn, day)
     parts(conn, day)
-    for statement in _statements("_day_context"):
+    for statement in _statements("day_context"):
         conn.execute(statement, used_params(statement, {"event_date": day}))
 
 
@@ -70,3 +80,41 @@ def drop(conn: duckdb.DuckDBPyConnection) -> None:
     for table in ("day_agents", "day_hours", "day_history", "day_peers", "day_pc_logins", "day_sessions",
                   "day_parts", "day_parts_day"):
         conn.execute(f"drop table if exists {table}")
+
+
+# --- the same day tables in `vigie shell --day D` ------------------------------------------
+
+def _normal(sql: str) -> str:
+    """A query's code for comparing pasted text with a rule file: no comments, one space, no `;`."""
+    return re.sub(r"\s+", " ", sql_code(sql)).strip().rstrip(";").strip()
+
+
+def shell_params(day: date, rules: list[Rule]) -> Callable[[str], dict]:
+    """What the shell binds for a statement: `$event_date` and `$day` (= `day`) and rule parameters.
+
+    A statement that is one rule's query (its file pasted or `.read`, comments and spacing
+    aside) gets that rule's defaults; any other statement gets the defaults every rule that
+    declares the name agrees on (`floor` is 150 in one rule and 300 in another: not bound)."""
+    by_text = {_normal(rule.sql): rule.parameters() for rule in rules}
+    shared: dict[str, object] = {}
+    clashing: set[str] = set()
+    for rule in rules:
+        for name, value in rule.parameters().items():
+            if name in shared and shared[name] != value:
+                clashing.add(name)
+            shared.setdefault(name, value)
+    common = {k: v for k, v in shared.items() if k not in clashing}
+
+    def params(sql: str) -> dict:
+        return {**by_text.get(_normal(sql), common), "event_date": day, "day": day}
+
+    return params
+
+
+def for_shell(conn: duckdb.DuckDBPyConnection, day: date) -> Callable[[str], dict]:
+    """Define the day tables for `day` on an analyst's connection, as the runner does; return the
+    parameters to bind (`shell_params`), so that a rule's file runs there as it runs at night."""
+    from transforms.detect.runner import load_rules
+
+    context(conn, day)
+    return shell_params(day, load_rules())

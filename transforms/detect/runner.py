@@ -15,18 +15,17 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from transforms.detect import dayset
+from transforms.detect.rules import REQUIREMENTS_DIR, RULES_DIR, Rule, load_rules
 from transforms.lake.atomic import new_tmp_dir, publish
 from transforms.lake.layout import partition_dir
-from transforms.lake.sql import SQL_DIR, read_sql, sql_in_list, sql_string, used_params
+from transforms.lake.sql import read_sql, sql_in_list, sql_string, used_params
 from transforms.workbench import triage
 
-RULES_DIR = SQL_DIR / "detections"
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-REQUIRED_YML = ("id", "title", "status", "description", "level", "tags", "parameters",
-                "falsepositives", "runbook", "references", "requires")
+__all__ = ["RULES_DIR", "DetectSummary", "Rule", "RuleResult", "load_rules", "run_rule", "run_rules",
+           "write_findings"]
+
 # Columns a rule's query must return; the runner fills the optional ones when absent.
 REQUIRED_COLUMNS = ("entity_type", "entity_id", "user_id", "first_seen", "last_seen", "metrics")
 OPTIONAL_COLUMNS = {
@@ -34,41 +33,6 @@ OPTIONAL_COLUMNS = {
     "session_ids": "[]::varchar[]", "ips": "[]::varchar[]", "browsing_session_ids": "[]::varchar[]",
     "related_user_ids": "[]::varchar[]", "exposure_nets": "[]::varchar[]", "evidence": "null::json",
 }
-# What a rule can declare it needs (yml `requires`) and how the runner checks it for a day.
-REQUIREMENTS = {
-    "asn": "select count(*) filter (where src_asn is not null) from app_events where event_date = $d",
-    "geo": "select count(*) filter (where src_latitude is not null) from app_events where event_date = $d",
-    "network_tags": "select count(*) filter (where src_net_tag is not null) from app_events "
-                    "where event_date between $d - 28 and $d",
-    "proconnect": "select count(*) from auth_events where event_date between $d - 1 and $d",
-    "app": "select count(*) from app_events where event_date = $d",
-}
-
-
-@dataclass
-class Rule:
-    id: str
-    meta: dict
-    sql: str
-
-    @property
-    def title(self) -> str:
-        return self.meta["title"]
-
-    @property
-    def level(self) -> str:
-        return self.meta["level"]
-
-    @property
-    def attack(self) -> list[str]:
-        return [t.removeprefix("attack.").upper() for t in self.meta.get("tags", [])
-                if t.startswith("attack.t")]
-
-    def parameters(self, overrides: dict | None = None) -> dict:
-        params = {name: spec["default"] if isinstance(spec, dict) else spec
-                  for name, spec in (self.meta.get("parameters") or {}).items()}
-        params.update((overrides or {}).get(self.id, {}))
-        return params
 
 
 @dataclass
@@ -97,33 +61,15 @@ class DetectSummary:
         return [r for r in self.rules if r.status == "skipped"]
 
 
-def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
-    """Every rule pair in the folder, in id order; a pair with a missing half is an error."""
-    rules = []
-    for yml in sorted(Path(rules_dir).glob("*.yml")):
-        meta = yaml.safe_load(yml.read_text(encoding="utf-8"))
-        sql_file = yml.with_suffix(".sql")
-        if not sql_file.exists():
-            raise FileNotFoundError(f"rule {yml.stem} has a .yml but no .sql")
-        if meta.get("id") != yml.stem:
-            raise ValueError(f"{yml.name}: id {meta.get('id')!r} differs from the file name")
-        if meta.get("level") not in SEVERITIES:
-            raise ValueError(f"{yml.name}: level must be one of {SEVERITIES}")
-        rules.append(Rule(yml.stem, meta, sql_file.read_text(encoding="utf-8")))
-    return rules
-
-
 def missing_requirements(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date,
                          known: dict[str, bool] | None = None) -> list[str]:
     """The rule's `requires` with no data for the day; `known` caches each check for one run."""
     known = {} if known is None else known
-    missing = []
-    for need in rule.meta.get("requires") or []:
-        check = REQUIREMENTS.get(need)
-        if check is None:
-            raise ValueError(f"rule {rule.id}: unknown requirement {need!r}")
-        if need not in known:
-            known[need] = bool(conn.execute(check, {"d": day}).fetchall()[0][0])
+    missing: list[str] = []
+    for need in rule.meta.requires:
+        if need not in known:  # sql/detect/requires/<need>.sql counts that data for the day
+            check = (REQUIREMENTS_DIR / f"{need}.sql").read_text(encoding="utf-8")
+            known[need] = bool(conn.execute(check, {"event_date": day}).fetchall()[0][0])
         if not known[need]:
             missing.append(need)
     return missing
@@ -137,22 +83,17 @@ def run_rule(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date, overrides: 
     absent = [c for c in REQUIRED_COLUMNS if c not in columns]
     if absent:
         raise ValueError(f"rule {rule.id} returns no column(s) {', '.join(absent)}")
-    fill = ", ".join(f"{expr} as {name}" for name, expr in OPTIONAL_COLUMNS.items() if name not in columns)
-    conn.execute(
-        "insert into rule_rows by name select $rule_id as rule_id, $title as title, "
-        "coalesce(severity, $level) as severity, coalesce(confidence, $confidence) as confidence, "
-        "$attack::varchar[] as attack, * exclude (severity, confidence) "
-        f"from (select *{', ' + fill if fill else ''} from rule_out)",
-        {"rule_id": rule.id, "title": rule.title, "level": rule.level,
-         "confidence": float(rule.meta.get("confidence", 0.7)), "attack": rule.attack},
-    )
+    fill = "".join(f", {expr} as {name}" for name, expr in OPTIONAL_COLUMNS.items() if name not in columns)
+    conn.execute(read_sql("detect/rule_envelope.sql").replace("$optional_columns", fill),
+                 {"rule_id": rule.id, "title": rule.title, "level": rule.level,
+                  "confidence": float(rule.meta.confidence), "attack": rule.attack})
     return conn.execute("select count(*) from rule_out").fetchall()[0][0]
 
 
 def run_rules(conn: duckdb.DuckDBPyConnection, day: date, rules: list[Rule],
               overrides: dict | None = None) -> list[RuleResult]:
     """Every rule into `rule_rows`; a rule lacking enrichment is skipped, a failing one reported."""
-    conn.execute(read_sql("detections/_rule_rows.sql"))
+    conn.execute(read_sql("detect/rule_rows.sql"))
     dayset.context(conn, day)  # the day's activity, history, peers and logins, once for every rule
     known: dict[str, bool] = {}
     results = []
@@ -179,7 +120,7 @@ def write_findings(conn: duckdb.DuckDBPyConnection, lake: Path, day: date) -> in
     sessions = [row[0] for row in conn.execute(
         "select distinct s from (select unnest(session_ids) as s from rule_rows) where s is not null order by s"
     ).fetchall()]
-    conn.execute(read_sql("detections/_complete_findings.sql").replace("$session_list", sql_in_list(sessions)),
+    conn.execute(read_sql("detect/complete_findings.sql").replace("$session_list", sql_in_list(sessions)),
                  {"event_date": day})
     dayset.drop(conn)  # the rules are done with the day's working set
     tmp = new_tmp_dir(lake)

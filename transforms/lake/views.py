@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.lake.sql import SQL_DIR, sql_string
+from transforms.severity import severity_type_sql
 
 # Lake folders read as tables; hive partitions come back as DATE, not as integers.
 # tables whose later partitions carry columns earlier ones lack (see define_views)
@@ -149,7 +150,8 @@ def define_views(conn: duckdb.DuckDBPyConnection, lake: Path | str,
 
 
 def _define(conn: duckdb.DuckDBPyConnection, lake: Path | RemoteLake, days: Iterable[date] | None) -> list[str]:
-    statements = []
+    statements = [severity_type_sql()]  # the ENUM `severity` SQL ranks with (transforms/severity.py)
+    conn.execute(statements[0])
     wanted = None if days is None else sorted(set(days))
     for table in (*PARTITIONED_TABLES, *FLAT_TABLES):
         statement = base_view_sql(lake, table, wanted)

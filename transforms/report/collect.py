@@ -15,28 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
+from transforms.detect.rules import RULES_DIR, load_rules
 from transforms.lake import manifest
 from transforms.lake.duck import DEFAULT_TIMEZONE
-from transforms.lake.sql import SQL_DIR, read_sql, sql_code, sql_in_list, used_params
+from transforms.lake.sql import read_sql, sql_code, sql_in_list, used_params
 from transforms.report import story
+from transforms.severity import Severity
 from transforms.workbench import triage
 
-RULES_DIR = SQL_DIR / "detections"
 HISTORY_DAYS = 28
 
 
 def rule_catalogue(rules_dir: Path = RULES_DIR) -> dict[str, dict]:
-    """Each rule's metadata (`<rule_id>.yml`): title, level, tags, runbook..."""
-    rules = {}
-    for yml in sorted(Path(rules_dir).glob("*.yml")):
-        try:
-            meta = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            meta = {}
-        rules[yml.stem] = meta
-    return rules
+    """Each rule's metadata (`<rule_id>.yml`, read by the runner's loader: a bad file stops the
+    report with its name and field) as plain values: title, level, tags, runbook..."""
+    return {rule.id: rule.meta.model_dump(mode="json") for rule in load_rules(rules_dir)}
 
 
 def runbook_steps(meta: dict, lang: str) -> list[str]:
@@ -64,7 +58,7 @@ def org_names(reference: Path | None) -> dict[str, str]:
 
 def _rows(conn: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
     sql = read_sql(f"report/{name}.sql")
-    cursor = conn.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    cursor = conn.execute(sql, used_params(sql, params))
     columns = [c[0] for c in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
@@ -132,7 +126,6 @@ def change(inc: dict, day: date) -> str:
 
 
 GROUP_ORDER = {"new": 0, "grown": 1, "reopened": 1, "open": 2, "triaged": 3}
-SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 
 
 def _group(inc: dict) -> str:
@@ -197,7 +190,7 @@ def collect(conn: duckdb.DuckDBPyConnection, lake: Path, day: date, lang: str = 
         inc["group"] = _group(inc)
         inc["org_names"] = {s: orgs[s] for s in inc["org_sirets"] if s in orgs}
     # what changed since the previous night first: new, grown (or reopened), still open; triaged last
-    incidents.sort(key=lambda i: (GROUP_ORDER[i["group"]], -SEVERITY_RANK[i["severity"]],
+    incidents.sort(key=lambda i: (GROUP_ORDER[i["group"]], -Severity(i["severity"]).rank,
                                   -i["beneficiaries_exposed"], i["incident_uid"]))
     findings = _rows(conn, "day_findings", {"day": day})
     trend_rows = _rows(conn, "rule_trend", {"day": day})

@@ -254,8 +254,8 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 SEVERITY = {
-    "fr": {"critical": "critique", "high": "élevée", "medium": "moyenne", "low": "faible", "info": "info"},
-    "en": {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"},
+    "fr": {"critical": "critique", "high": "élevée", "medium": "moyenne", "low": "faible", "informational": "info"},
+    "en": {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "informational": "info"},
 }
 
 # Quarantine reason codes (docs/lake.md, `quarantine.reason_code`): the code stays shown (it is

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
-SEVERITY_ID = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+from transforms.severity import Severity
+
+SEVERITY_ID = {s.value: s.rank + 1 for s in Severity}  # OCSF: 1 Informational … 5 Critical
 # The schema's captions for severity_id (the sibling `severity` must be the caption).
 SEVERITY_CAPTION = {1: "Informational", 2: "Low", 3: "Medium", 4: "High", 5: "Critical"}
 CONFIDENCE_CAPTION = {1: "Low", 2: "Medium", 3: "High"}
@@ -82,7 +84,7 @@ def confidence_id(confidence: float) -> int:
 
 def detection_finding(f: dict, rule: dict, version: str | None = None) -> dict:
     """One finding row (lake `findings`) and its rule's metadata → an OCSF 2004 event."""
-    severity_id = SEVERITY_ID.get(f.get("severity") or "info", 1)
+    severity_id = SEVERITY_ID.get(f.get("severity") or Severity.INFORMATIONAL, 1)
     confidence = float(f.get("confidence") or 0)
     resources = [{"type": f["entity_type"], "uid": f["entity_id"]}]
     resources += [{"type": "session", "uid": s} for s in (f.get("session_ids") or [])]

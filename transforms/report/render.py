@@ -34,6 +34,7 @@ from transforms.report.i18n import (
     warning,
 )
 from transforms.settings import check_lang
+from transforms.severity import Severity
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -211,14 +212,17 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     return env
 
 
+def _rank(level: str | None) -> int:
+    return Severity(level).rank if level in {s.value for s in Severity} else 0
+
+
 def context(data: dict, exposed_dir: str) -> dict:
     lang = data["lang"]
     L = LABELS[lang]
     zone = local_time_name(data["timezone"], lang)
     incidents = []
-    rank = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
     for inc in data["incidents"]:
-        ordered = sorted(inc["rule_ids"], key=lambda r: (-rank.get(data["rules"].get(r, {}).get("level"), 0), r))
+        ordered = sorted(inc["rule_ids"], key=lambda r: (-_rank(data["rules"].get(r, {}).get("level")), r))
         fallback = inc["rule_titles"][ordered[0]] if ordered else ""
         account = inc["primary_account"] or "?"
         decision = inc.get("triage") or {}
@@ -254,7 +258,7 @@ def context(data: dict, exposed_dir: str) -> dict:
     trend = [{**t, "total": sum(t["counts"]), "spark": svg.sparkline(t["counts"])} for t in data["trend"]]
     day_names = [day_month(_day(d), lang) for d in (data["trend"][0]["days"] if data["trend"] else [])]
     severities = [(s, SEVERITY[lang][s], svg.SEVERITY_COLOURS[s], data["by_severity"].get(s, 0))
-                  for s in ("critical", "high", "medium", "low", "info")]
+                  for s in Severity.most_severe_first()]
     return {"L": L, "lang": lang, "day": str(data["day"]), "long_day": long_date(data["day"], lang),
             "numeric_day": numeric_date(_day(data["day"]), lang), "short_day": day_month(_day(data["day"]), lang),
             "data": data, "incidents": incidents, "groups": groups, "triaged": triaged,

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import yaml
 
+from transforms.severity import Severity
+
 PLAYBOOK = Path(__file__).with_name("playbook.yml")
-LEVELS = ("info", "low", "medium", "high", "critical")
 PHASES = ("contain", "scope", "notify")
 MAX_QUALIFIERS = 2  # a headline, not a list of rules
 
@@ -53,7 +54,7 @@ def severity(rule_ids: list[str], people: int, nir: int, fallback: str = "low") 
     """The higher of the behaviour's level and the exposure's (see the module's docstring)."""
     found = behaviours(rule_ids)
     behaviour = found[0]["level"] if found else fallback
-    return max(behaviour, exposure_level(people or 0, nir or 0), key=LEVELS.index)
+    return Severity.highest(behaviour, exposure_level(people or 0, nir or 0)).value
 
 
 def headline(rule_ids: list[str], lang: str, fallback: str = "") -> str:

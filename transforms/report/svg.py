@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from html import escape
 
+from transforms.severity import Severity
+
 INCIDENT = "#c0392b"
 OTHER = "#95a5a6"
 BASELINE = "#2c3e50"
-SEVERITY_COLOURS = {"critical": "#7b1113", "high": "#c0392b", "medium": "#e67e22", "low": "#f1c40f",
-                    "info": "#7f8c8d"}
+SEVERITY_COLOURS = {Severity.CRITICAL: "#7b1113", Severity.HIGH: "#c0392b", Severity.MEDIUM: "#e67e22",
+                    Severity.LOW: "#f1c40f", Severity.INFORMATIONAL: "#7f8c8d"}
 
 
 def _nice_max(value: float) -> float:

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE, configure, timezone_statement
-from transforms.lake.sql import sql_string
+from transforms.lake.sql import sql_string, used_params
 from transforms.lake.views import define_views
 
 ST = duckdb.StatementType
@@ -117,7 +117,7 @@ def run(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None,
     result = None
     for statement in statements:
         text = statement.query
-        used = {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", text)}
+        used = used_params(text, params)
         relation = conn.sql(text, params=used) if used else conn.sql(text)
         result = relation.to_arrow_table() if relation is not None else None
     return result

@@ -8,12 +8,14 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import duckdb
 import pyarrow as pa
 
+from transforms.lake.sql import sql_code
 from transforms.workbench.hunts import hunts, run_hunt
 from transforms.workbench.output import write_result
 from transforms.workbench.query import SHELL_STATEMENTS, ReadOnlyError, run
@@ -25,17 +27,23 @@ SHELL_HELP = """Statements end with ';'. The lake's views are defined; nothing y
   .hunts             saved hunting queries (run one with: .hunt NAME k=v ...)
   .hunt NAME k=v     run a saved hunting query
   .triage INCIDENT STATUS NOTE...   record a decision (acknowledged, false_positive, closed, open)
-  .help  .quit"""
+  .read FILE         run the statements of an SQL file (a rule's file: with its parameters)
+  .mode FORMAT       how results print: table (default), csv, tsv or json
+  .help  .quit
+With --day D the rules' day tables (day_activity, day_sessions, day_history...) hold day D
+and $event_date, $day and the rules' default parameters are bound: a rule's file runs as is."""
 
 
 def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, out: TextIO | None = None,
-          lake: Path | None = None) -> None:
+          lake: Path | None = None, params: Callable[[str], dict] | None = None) -> None:
     """A small SQL shell over the lake's views (history with readline when available).
 
     Ctrl-C while a statement runs cancels that statement (DuckDB's interrupt) and the shell goes
     on; Ctrl-C at the prompt drops the statement being typed; Ctrl-D or .quit leaves.
+    `params(sql)`: the named parameters to bind for a statement (`vigie shell --day D`).
     """
     out = out or sys.stdout
+    state = ShellState(params=params or (lambda _sql: {}))
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
     out.write("Vigie shell — " + SHELL_HELP.splitlines()[0] + " Type .help for commands.\n")
@@ -44,6 +52,8 @@ def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, o
         try:
             line = read("vigie> " if not buffer else "   ...> ")
         except EOFError:
+            if sql_code("\n".join(buffer)).strip():  # input ended mid-statement: a file piped without its `;`
+                _run_in_shell(conn, "\n".join(buffer), out, state)
             out.write("\n")
             return
         except KeyboardInterrupt:
@@ -52,22 +62,33 @@ def shell(conn: duckdb.DuckDBPyConnection, read: Callable[[str], str] = input, o
             continue
         stripped = line.strip()
         if not buffer and stripped.startswith("."):
-            if _dot_command(conn, stripped, out, lake):
+            if _dot_command(conn, stripped, out, lake, state):
                 return
             continue
         buffer.append(line)
-        if not stripped.endswith(";"):
+        # a statement ends with a `;` outside comments (a rule's comment may end with one)
+        if not sql_code("\n".join(buffer)).rstrip().endswith(";"):
             continue
         sql, buffer = "\n".join(buffer), []
-        try:
-            result = interruptible(conn, functools.partial(run, conn, sql, allowed=SHELL_STATEMENTS))
-            if result is not None:
-                write_result(result, "table", out)
-        except (duckdb.InterruptException, KeyboardInterrupt):
-            out.write("statement cancelled (Ctrl-C)\n")
-        except (ReadOnlyError, duckdb.Error) as exc:
-            out.write(f"error: {exc}\n")
-        out.flush()
+        _run_in_shell(conn, sql, out, state)
+
+
+@dataclass
+class ShellState:
+    params: Callable[[str], dict]
+    mode: str = "table"
+
+
+def _run_in_shell(conn: duckdb.DuckDBPyConnection, sql: str, out: TextIO, state: ShellState) -> None:
+    try:
+        result = interruptible(conn, functools.partial(run, conn, sql, state.params(sql), SHELL_STATEMENTS))
+        if result is not None:
+            write_result(result, state.mode, out)
+    except (duckdb.InterruptException, KeyboardInterrupt):
+        out.write("statement cancelled (Ctrl-C)\n")
+    except (ReadOnlyError, duckdb.Error) as exc:
+        out.write(f"error: {exc}\n")
+    out.flush()
 
 
 def interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], pa.Table | None]) -> pa.Table | None:
@@ -82,12 +103,20 @@ def interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], pa.Table |
         signal.signal(signal.SIGINT, previous)
 
 
-def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO, lake: Path | None = None) -> bool:
+def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO, lake: Path | None = None,
+                 state: ShellState | None = None) -> bool:
     words = line.split()
     command = words[0]
     if command in (".quit", ".exit", ".q"):
         return True
+    state = state or ShellState(params=lambda _sql: {})
     try:
+        if command == ".mode" and len(words) == 2 and words[1] in ("table", "csv", "tsv", "json"):
+            state.mode = words[1]
+            return False
+        if command == ".read" and len(words) == 2:
+            _run_in_shell(conn, Path(words[1]).read_text(encoding="utf-8"), out, state)
+            return False
         if command == ".tables":
             write_result(conn.sql("select table_name, table_type from information_schema.tables "
                                   "order by table_name").to_arrow_table(), "table", out)
@@ -105,6 +134,6 @@ def _dot_command(conn: duckdb.DuckDBPyConnection, line: str, out: TextIO, lake: 
             write_result(run_hunt(conn, words[1], given), "table", out)
         else:
             out.write(SHELL_HELP + "\n")
-    except (ValueError, duckdb.Error) as exc:
+    except (ValueError, OSError, duckdb.Error) as exc:
         out.write(f"error: {exc}\n")
     return False

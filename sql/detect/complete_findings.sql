@@ -35,8 +35,7 @@ select
     r.rule_id,
     r.title,
     r.severity,
-    case r.severity when 'critical' then 4 when 'high' then 3 when 'medium' then 2 when 'low' then 1 else 0 end
-        as severity_rank,
+    enum_code(r.severity::severity) as severity_rank,  -- 0 informational … 4 critical (transforms/severity.py)
     round(r.confidence, 2) as confidence,
     r.attack,
     r.entity_type,
@@ -58,4 +57,4 @@ select
     null::varchar as incident_uid
 from rows r
 left join exposed e using (finding_uid)
-qualify row_number() over (partition by r.finding_uid order by r.severity desc) = 1;
+qualify row_number() over (partition by r.finding_uid order by r.severity::severity desc) = 1;

@@ -1,7 +1,7 @@
 -- The day's events grouped once by account, session, network, address, device, browser and
 -- service flag, with partial counters (local hours as a 24-bit mask): the one pass over every
 -- event of the day that both the baselines (sql/baselines/account_daily.sql, rolled up per
--- account) and the rules' day_sessions (sql/detections/_day_context.sql, rolled up per session)
+-- account) and the rules' day_sessions (sql/detect/day_context.sql, rolled up per session)
 -- read, instead of each grouping the day's millions of rows again. Built by
 -- transforms/detect/dayset.py (parts()) from day_activity_hours.
 create or replace temp table day_parts as
