@@ -31,7 +31,7 @@ from transforms.ingest.run import SOURCES, FileResult, IngestOptions, file_day, 
 from transforms.lake import manifest, retention, storage
 from transforms.lake.atomic import clean_stale_tmp, write_json_atomic
 from transforms.lake.crash import crash_point
-from transforms.lake.layout import partition_dir, safe_name
+from transforms.lake.layout import TMP_DIR, partition_dir, safe_name
 from transforms.lake.lock import lake_lock
 from transforms.progress import emit
 from transforms.report import ReportResult, load_run_state, save_run_state, write_report
@@ -181,7 +181,7 @@ def load_pending(lake: Path) -> Pending:
 
 
 def save_pending(lake: Path, pending: Pending) -> None:
-    write_json_atomic(Path(lake) / PENDING_FILE, asdict(pending))
+    write_json_atomic(Path(lake) / PENDING_FILE, asdict(pending), Path(lake) / TMP_DIR)
 
 
 def clear_pending(lake: Path) -> None:
@@ -421,6 +421,7 @@ def run_nights(days: list[date], settings: Settings, steps: Steps | None = None,
         # a remote lake: its global lock, then local working copies pulled, pushed at the end
         with storage.writer(settings) as settings, lake_lock(settings.lake):
             clean_stale_tmp(settings.lake)
+            clean_stale_tmp(settings.reports)
             opts = None
             for day in days:
                 summary, opts = run_night(day, settings, opts, steps)

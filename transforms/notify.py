@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from transforms.lake.atomic import write_json_atomic
+from transforms.lake.layout import TMP_DIR
 
 NOTIFIED_FILE = Path("_nightly") / "notified.json"
 TIMEOUT_SECONDS = 15
@@ -97,4 +98,4 @@ def already_notified(lake: Path) -> set[str]:
 
 
 def remember_notified(lake: Path, uids: set[str]) -> None:
-    write_json_atomic(Path(lake) / NOTIFIED_FILE, {"critical_incidents": sorted(uids)})
+    write_json_atomic(Path(lake) / NOTIFIED_FILE, {"critical_incidents": sorted(uids)}, Path(lake) / TMP_DIR)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from transforms.lake.atomic import write_json_atomic
-from transforms.lake.layout import MANIFEST_DIR
+from transforms.lake.layout import MANIFEST_DIR, TMP_DIR
 
 
 @dataclass
@@ -66,7 +66,7 @@ def find_by_name(lake: Path, source_file: str) -> list[ManifestEntry]:
 
 
 def save(lake: Path, entry: ManifestEntry) -> None:
-    write_json_atomic(manifest_path(lake, entry.sha256), asdict(entry))
+    write_json_atomic(manifest_path(lake, entry.sha256), asdict(entry), Path(lake) / TMP_DIR)
 
 
 def remove(lake: Path, sha256: str) -> None:

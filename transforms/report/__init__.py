@@ -32,7 +32,7 @@ from transforms.detect.incidents import days_of_night
 from transforms.lake.atomic import write_text_atomic
 from transforms.lake.crash import crash_point
 from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE, connect
-from transforms.lake.layout import private_dir, safe_name
+from transforms.lake.layout import TMP_DIR, private_dir, safe_name
 from transforms.lake.views import night_days
 from transforms.report.collect import collect, dumps
 from transforms.report.ocsf import detection_finding
@@ -79,7 +79,7 @@ def load_run_state(reports: Path, day: date) -> dict:
 
 def save_run_state(reports: Path, day: date, state: dict) -> Path:
     path = report_dir(reports, day) / RUN_FILE
-    write_text_atomic(path, dumps(state) + "\n")
+    write_text_atomic(path, dumps(state) + "\n", Path(reports) / TMP_DIR)
     return path
 
 
@@ -141,25 +141,27 @@ def write_report(lake: Path, reports: Path, day: date, lang: str = "fr", run_sta
         conn.close()
     folder = private_dir(report_dir(reports, day))
     exposed_dir = private_dir(folder / "exposed")
+    scratch = Path(reports) / TMP_DIR  # temporary files, out of the folders readers list
     if lang != main and (folder / "report.html").exists():
         html_name, _ = _write_rendering(folder, data, lang, main)
         return _result(day, folder, data, folder / html_name, lang)
     html = render_html(data)
     markdown = render_markdown(data)
-    write_text_atomic(folder / "report.html", html)
+    write_text_atomic(folder / "report.html", html, scratch)
     crash_point("report.html")
-    write_text_atomic(folder / "report.md", markdown)
+    write_text_atomic(folder / "report.md", markdown, scratch)
     lines = [json.dumps(detection_finding(f, data["rules"].get(f["rule_id"], {})), ensure_ascii=False,
                         sort_keys=True, default=str) for f in data["findings"]]
-    write_text_atomic(folder / "findings.jsonl", "".join(line + "\n" for line in lines))
+    write_text_atomic(folder / "findings.jsonl", "".join(line + "\n" for line in lines), scratch)
     crash_point("report.findings")
     incidents = [_incident_json(inc) for inc in data["incidents"]]
-    write_text_atomic(folder / "incidents.json", dumps({"day": str(day), "incidents": incidents}) + "\n")
+    write_text_atomic(folder / "incidents.json", dumps({"day": str(day), "incidents": incidents}) + "\n",
+                      scratch)
     crash_point("report.incidents")
     # File names come from incident uids: made safe so that no value can name a path outside.
     wanted = {f"{safe_name(uid)}.csv" for uid in data["exposed"]}
     for uid, rows in data["exposed"].items():
-        write_text_atomic(exposed_dir / f"{safe_name(uid)}.csv", _csv(rows))
+        write_text_atomic(exposed_dir / f"{safe_name(uid)}.csv", _csv(rows), scratch)
         crash_point("report.exposed")
     for stale in exposed_dir.glob("*.csv"):
         if stale.name not in wanted:
@@ -181,10 +183,11 @@ def _write_rendering(folder: Path, data: dict, lang: str, main: str) -> tuple[st
     """The report in `lang` beside the main one; return its HTML file's name and its Markdown."""
     html_name, markdown_name = report_files(lang, main)
     translated = in_language(data, lang)
+    scratch = folder.parent / TMP_DIR
     markdown = render_markdown(translated)
-    write_text_atomic(folder / html_name, render_html(translated))
+    write_text_atomic(folder / html_name, render_html(translated), scratch)
     crash_point("report.translation")
-    write_text_atomic(folder / markdown_name, markdown)
+    write_text_atomic(folder / markdown_name, markdown, scratch)
     return html_name, markdown
 
 
