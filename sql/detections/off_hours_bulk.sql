@@ -1,5 +1,5 @@
--- Bulk reading in the evening, at night or at the weekend (Paris time) by an account that
--- does not work then. Service accounts are left out; an account whose history already has
+-- Bulk reading in the evening, at night or at the weekend (local time: the timezone setting)
+-- by an account that does not work then. Service accounts are left out; an account whose history already has
 -- such volume off hours is not flagged (its own baseline).
 with off as (
     select user_id, any_value(org_siret) as org_siret, count(distinct beneficiary_ref) as distinct_off,
