@@ -37,6 +37,7 @@ from transforms.progress import emit
 from transforms.report import ReportResult, load_run_state, save_run_state, write_report
 from transforms.report.i18n import LABELS, NIGHT, NIGHT_STATUS, describe_reasons, night_subject, number, translate
 from transforms.settings import Settings
+from transforms.severity import Severity
 
 log = logging.getLogger("vigie")
 
@@ -491,7 +492,7 @@ def messages(settings: Settings, summaries: list[RunSummary], notified: set[str]
     for s in summaries:
         for rep in s.reports:
             for row in rep.get("incident_rows", []):
-                if row["severity"] == "critical" and row["incident"] not in notified:
+                if row["severity"] == Severity.CRITICAL and row["incident"] not in notified:
                     critical[row["incident"]] = {**row, "report": str(Path(rep["folder"]).resolve() / "report.html")}
     for uid, row in sorted(critical.items()):
         text = NIGHT[lang]["critical_text"].format(people=number(row["people_exposed"], lang),

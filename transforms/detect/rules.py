@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -24,7 +24,6 @@ from transforms.severity import Severity
 RULES_DIR = SQL_DIR / "detections"
 REQUIREMENTS_DIR = SQL_DIR / "detect" / "requires"
 
-Level = Literal["informational", "low", "medium", "high", "critical"]
 Status = Literal["experimental", "test", "stable", "deprecated", "unsupported"]
 # What a rule can declare it needs; sql/detect/requires/<name>.sql counts that data for a day.
 Requirement = Literal["app", "proconnect", "asn", "geo", "network_tags"]
@@ -32,9 +31,6 @@ Requirement = Literal["app", "proconnect", "asn", "geo", "network_tags"]
 Tag = Annotated[str, StringConstraints(pattern=r"^attack\.(t\d{4}(\.\d{3})?|[a-z]+(-[a-z]+)*)$")]
 Text = Annotated[str, StringConstraints(min_length=1)]
 Url = Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
-
-assert get_args(Level) == tuple(s.value for s in Severity), "Level and Severity differ"
-
 
 class Parameter(BaseModel):
     """A threshold the SQL names as `$name`; overrides may change its value, never its type."""
@@ -55,7 +51,7 @@ class RuleMeta(BaseModel):
     author: Text
     date: dt.date
     modified: dt.date
-    level: Level
+    level: Severity  # Sigma's levels (transforms/severity.py)
     confidence: float = Field(default=0.7, ge=0, le=1)
     tags: list[Tag] = Field(min_length=1)
     requires: list[Requirement] = Field(min_length=1)

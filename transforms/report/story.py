@@ -40,14 +40,14 @@ def behaviours(rule_ids: list[str]) -> list[dict]:
     return [b for b in playbook()["behaviours"] if rules & set(b["rules"])]
 
 
-def exposure_level(people: int, nir: int) -> str:
+def exposure_level(people: int, nir: int) -> Severity:
     if people >= 1000 or nir >= 100:
-        return "critical"
+        return Severity.CRITICAL
     if people >= 100 or nir >= 10:
-        return "high"
+        return Severity.HIGH
     if people >= 10 or nir >= 1:
-        return "medium"
-    return "low"
+        return Severity.MEDIUM
+    return Severity.LOW
 
 
 def severity(rule_ids: list[str], people: int, nir: int, fallback: str = "low") -> str:
