@@ -227,12 +227,7 @@ def without_login_positive(w: worlds.World, world: World) -> list[dict]:
             "severity": "high", "scenario": "session_cookie_replay",
             "why": "session cookie replay: the replayed session's reads with no login before them (the cookie "
                    "copied from a login older than the logs); the simulator's lines, less the login lines"}
-    lines = world.with_sources(lines, day, set(attackers(w)))
-    problem = reproduce(case, lines)
-    if problem:
-        print(f"  app_session_without_login: {problem}", file=sys.stderr)
-        return []
-    return [{**case, "context": "own", "lines": lines}]
+    return _reproduced(case, world.with_sources(lines, day, set(attackers(w))), "own")
 
 
 def mfa_dropped_positive(w: worlds.World, world: World) -> list[dict]:
@@ -255,12 +250,16 @@ def mfa_dropped_positive(w: worlds.World, world: World) -> list[dict]:
             "severity": "high", "scenario": "infostealer_mass_extraction",
             "why": "infostealer credential reuse: a password-only session on an account whose earlier sessions "
                    "used MFA; the simulator's lines, the victim's earlier app lines marked MFA"}
-    lines = world.with_sources(lines, day, set(attackers(w)))
+    return _reproduced(case, world.with_sources(lines, day, set(attackers(w))), "own, nights before")
+
+
+def _reproduced(case: dict, lines: list[str], context: str) -> list[dict]:
+    """The case with its lines when the real ingest and runner reproduce it, else none (said why)."""
     problem = reproduce(case, lines)
     if problem:
-        print(f"  password_only_after_mfa: {problem}", file=sys.stderr)
+        print(f"  {case['rule']}: {problem}", file=sys.stderr)
         return []
-    return [{**case, "context": "own, nights before", "lines": lines}]
+    return [{**case, "context": context, "lines": lines}]
 
 
 def trap_candidates(w: worlds.World, world: World, trap: str, role: str = "") -> list[tuple[str, date]]:

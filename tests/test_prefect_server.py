@@ -58,6 +58,34 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
+def _server_env(tmp_path: Path, **vigie: str) -> dict[str, str]:
+    """A Prefect home and SQLite database of the test's own, no telemetry, and `vigie`'s settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VIGIE_"))}
+    env.update({
+        "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}",
+        "VIGIE_CONFIG": str(tmp_path / "absent.toml"), "VIGIE_LAKE": str(tmp_path / "lake"),
+        "VIGIE_REPORTS": str(tmp_path / "reports"), "VIGIE_DUCKDB_MEMORY_LIMIT": "1GB", **vigie,
+    })
+    return env
+
+
+def _start_server(tmp_path: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen]:
+    """`prefect server start` on a free loopback port; its API URL once healthy."""
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, cwd=tmp_path, stdout=open(tmp_path / "server.log", "w"),  # noqa: SIM115
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_healthy(api, server)
+    except BaseException:
+        _stop(server)
+        raise
+    return api, server
+
+
 def _post(api: str, path: str, body: dict) -> list[dict]:
     response = httpx.post(f"{api}{path}", json={"limit": 50, "offset": 0, **body}, timeout=10)
     response.raise_for_status()
@@ -76,29 +104,16 @@ def _wait_for(what: str, seconds: float, probe, log: Path):  # noqa: ANN001, ANN
 
 def test_the_scheduler_creates_the_nightly_run_and_it_completes(tmp_path: Path):
 
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
     yesterday = (datetime.now(PARIS) - timedelta(days=1)).date()  # what a scheduled night runs
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VIGIE_"))}
-    env.update({
-        "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-        "PREFECT_UI_ENABLED": "false",
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",  # the scheduler visits the deployment soon
-        "PREFECT_RUNNER_POLL_FREQUENCY": "2", "PYTHONPATH": str(ROOT),
-        "VIGIE_CONFIG": str(tmp_path / "absent.toml"), "VIGIE_INBOX": str(tmp_path / "inbox"),
-        "VIGIE_LAKE": str(tmp_path / "lake"), "VIGIE_REPORTS": str(tmp_path / "reports"),
-        "VIGIE_REFERENCE": str(tmp_path / "reference"), "VIGIE_PSEUDONYM_KEY": "server-test-key-0123456789",
-        "VIGIE_DUCKDB_MEMORY_LIMIT": "1GB",
-    })
+    env = _server_env(
+        tmp_path, PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5",  # the scheduler visits the deployment soon
+        PREFECT_RUNNER_POLL_FREQUENCY="2", PYTHONPATH=str(ROOT), VIGIE_INBOX=str(tmp_path / "inbox"),
+        VIGIE_REFERENCE=str(tmp_path / "reference"), VIGIE_PSEUDONYM_KEY="server-test-key-0123456789")
     story = write_inbox(tmp_path / "inbox", [yesterday - timedelta(days=1), yesterday], yesterday, proconnect=True)
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, cwd=tmp_path, stdout=open(tmp_path / "server.log", "w"),  # noqa: SIM115
-                              stderr=subprocess.STDOUT, start_new_session=True)
+    api, server = _start_server(tmp_path, env)
     runner = None
     log = tmp_path / "serve.log"
     try:
-        _wait_healthy(api, server)
         env["PREFECT_API_URL"] = api
         runner = subprocess.Popen([str(BIN / "vigie"), "serve", "--cron", "* * * * *"], env=env, cwd=ROOT,
                                   stdout=open(log, "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
@@ -154,25 +169,14 @@ def test_the_scheduler_creates_the_nightly_run_and_it_completes(tmp_path: Path):
 def test_a_work_pool_worker_runs_the_deployed_night(tmp_path: Path):
     """`vigie deploy --work-pool` (the same deployments as `vigie serve`): a process worker on that
     pool runs the night from the checkout, with the worker's own settings."""
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VIGIE_"))}
-    env.update({
-        "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-        "PREFECT_UI_ENABLED": "false", "PREFECT_WORKER_QUERY_SECONDS": "2",
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}",
-        "VIGIE_CONFIG": str(tmp_path / "absent.toml"), "VIGIE_INBOX": str(ROOT / "sample_logs" / "inbox"),
-        "VIGIE_LAKE": str(tmp_path / "lake"), "VIGIE_REPORTS": str(tmp_path / "reports"),
-        "VIGIE_REFERENCE": str(ROOT / "sample_logs" / "reference"), "VIGIE_STATE": str(tmp_path / ".vigie"),
-        "VIGIE_PSEUDONYM_KEY": "pool-test-key-0123456789abcdef", "VIGIE_DUCKDB_MEMORY_LIMIT": "1GB",
-    })
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, cwd=tmp_path, stdout=open(tmp_path / "server.log", "w"),  # noqa: SIM115
-                              stderr=subprocess.STDOUT, start_new_session=True)
+    env = _server_env(
+        tmp_path, PREFECT_WORKER_QUERY_SECONDS="2", VIGIE_INBOX=str(ROOT / "sample_logs" / "inbox"),
+        VIGIE_REFERENCE=str(ROOT / "sample_logs" / "reference"), VIGIE_STATE=str(tmp_path / ".vigie"),
+        VIGIE_PSEUDONYM_KEY="pool-test-key-0123456789abcdef")
+    api, server = _start_server(tmp_path, env)
     worker = None
     log = tmp_path / "worker.log"
     try:
-        _wait_healthy(api, server)
         env["PREFECT_API_URL"] = api
 
         def vigie(*args: str) -> subprocess.CompletedProcess:
