@@ -646,8 +646,9 @@ def shell(init_file: Path = typer.Option(None, "--init-file",
     from transforms.workbench.query import init_file_text
     from transforms.workbench.shell import shell as run_shell
 
+    settings = Settings()
     if init_file is not None:
-        init_file.write_text(init_file_text(Settings().lake, Settings().timezone), encoding="utf-8")
+        init_file.write_text(init_file_text(settings.lake, settings.timezone), encoding="utf-8")
         console.print(f"wrote {init_file}; open the lake with: duckdb -init {init_file}")
         return
     conn = _open_lake()
@@ -661,7 +662,7 @@ def shell(init_file: Path = typer.Option(None, "--init-file",
             fail(str(exc))
     # no prompts when the statements come from a pipe or a file (as the duckdb and sqlite CLIs)
     read = input if sys.stdin.isatty() else (lambda _prompt: input())
-    run_shell(conn, read=read, lake=Settings().lake, params=params)
+    run_shell(conn, read=read, lake=settings.lake, params=params)
 
 
 @app.command()

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from transforms.lake.sql import SQL_DIR, sql_code
+from transforms.lake.sql import SQL_DIR, used_params
 from transforms.severity import Severity
 
 RULES_DIR = SQL_DIR / "detections"
@@ -31,6 +31,7 @@ Requirement = Literal["app", "proconnect", "asn", "geo", "network_tags"]
 Tag = Annotated[str, StringConstraints(pattern=r"^attack\.(t\d{4}(\.\d{3})?|[a-z]+(-[a-z]+)*)$")]
 Text = Annotated[str, StringConstraints(min_length=1)]
 Url = Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+
 
 class Parameter(BaseModel):
     """A threshold the SQL names as `$name`; overrides may change its value, never its type."""
@@ -118,8 +119,7 @@ def load_rule(yml: Path) -> Rule:
     if not sql_file.exists():
         raise RuleFileError(f"{yml}: rule {meta.id} has a .yml but no .sql")
     sql = sql_file.read_text(encoding="utf-8")
-    code = sql_code(sql)
-    unused = [name for name in meta.parameters if not re.search(rf"\${re.escape(name)}\b", code)]
+    unused = sorted(set(meta.parameters) - set(used_params(sql, dict(meta.parameters))))
     if unused:
         raise RuleFileError(f"{yml}: field `parameters`: {', '.join(unused)} not used in {sql_file.name}")
     return Rule(meta.id, meta, sql)

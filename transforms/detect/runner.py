@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.detect import dayset
-from transforms.detect.rules import REQUIREMENTS_DIR, RULES_DIR, Rule, load_rules
+from transforms.detect.rules import RULES_DIR, Rule, load_rules
 from transforms.lake.atomic import new_tmp_dir, publish
 from transforms.lake.layout import partition_dir
 from transforms.lake.sql import read_sql, sql_in_list, sql_string, used_params
@@ -68,7 +68,7 @@ def missing_requirements(conn: duckdb.DuckDBPyConnection, rule: Rule, day: date,
     missing: list[str] = []
     for need in rule.meta.requires:
         if need not in known:  # sql/detect/requires/<need>.sql counts that data for the day
-            check = (REQUIREMENTS_DIR / f"{need}.sql").read_text(encoding="utf-8")
+            check = read_sql(f"detect/requires/{need}.sql")
             known[need] = bool(conn.execute(check, {"event_date": day}).fetchall()[0][0])
         if not known[need]:
             missing.append(need)

@@ -41,7 +41,7 @@ def configure(conn: duckdb.DuckDBPyConnection, memory_limit: str, threads: int, 
     if threads:
         conn.execute(f"set threads = {int(threads)}")
     if spill is not None:
-        conn.execute(f"set temp_directory = '{spill}'")
+        conn.execute(f"set temp_directory = {sql_string(str(spill))}")
 
 
 def connect(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 0,

@@ -18,9 +18,9 @@ import duckdb
 from transforms.lake.sql import SQL_DIR, sql_string
 from transforms.severity import severity_type_sql
 
-# Lake folders read as tables; hive partitions come back as DATE, not as integers.
-# tables whose later partitions carry columns earlier ones lack (see define_views)
+# Tables whose later partitions carry columns earlier ones lack (see define_views).
 GROWN_TABLES = ("incident_versions", "incident_exposed")
+# Lake folders read as tables; hive partitions come back as DATE, not as integers.
 PARTITIONED_TABLES = ("auth_events", "app_events", "findings", "account_daily", "suppressed",
                       "incident_versions", "incident_exposed", "incident_members")
 FLAT_TABLES = ("quarantine", "triage", "suppressions")
@@ -31,9 +31,6 @@ MANIFEST_COLUMNS = (
     "last_event_time: 'VARCHAR', event_dates: 'DATE[]', outputs: 'VARCHAR[]', warnings: 'VARCHAR[]', "
     "reference_missing: 'VARCHAR[]', replaces_sha256: 'VARCHAR', purged_dates: 'DATE[]'}"
 )
-
-
-
 
 # The days a night's detections may read: the longest lookback of the rules
 # (created_account_shared_origin: 14 days of creations + 28 days of their creators' history)

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.lake.duck import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEZONE, configure, timezone_statement
-from transforms.lake.sql import sql_string, used_params
+from transforms.lake.sql import used_params
 from transforms.lake.views import define_views
 
 ST = duckdb.StatementType
@@ -48,12 +48,11 @@ def open_lake(lake: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int
             raise FileNotFoundError(f"no lake at {lake} (set VIGIE_LAKE or run vigie ingest first)")
         lake_dir = str(lake)
     conn = duckdb.connect()
-    configure(conn, memory_limit, threads, None, timezone)  # the nightly's session: UTC, the zone, memory
-    define_views(conn, lake)
-    # Files: the lake only (and a private spill folder), never the inbox, the key or anything else.
-    spill = Path(tempfile.mkdtemp(prefix="vigie-workbench-"))
+    spill = Path(tempfile.mkdtemp(prefix="vigie-workbench-"))  # a private spill folder, removed with conn
     weakref.finalize(conn, shutil.rmtree, spill, True)
-    conn.execute(f"set temp_directory = {sql_string(str(spill))}")
+    configure(conn, memory_limit, threads, spill, timezone)  # the nightly's session: UTC, the zone, memory
+    define_views(conn, lake)
+    # Files: the lake only (and the spill folder), never the inbox, the key or anything else.
     # (a remote lake: the store's own permissions decide too; an analyst's identity is read-only)
     conn.execute("set allowed_directories = $dirs", {"dirs": [f"{lake_dir}/", f"{spill}/"]})
     conn.execute("set enable_external_access = false")
@@ -105,8 +104,6 @@ def check_statements(sql: str, allowed: set = QUERY_STATEMENTS) -> list[duckdb.S
     if not statements:
         raise ReadOnlyError("no SQL statement given")
     return statements
-
-
 
 
 def run(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None,
